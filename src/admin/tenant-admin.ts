@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import type { PrismaClient, Role, Tenant, User } from '../generated/prisma/client.js';
+import { ROLES } from '../schema/shared/roles.js';
+import { AdminError } from './admin-errors.js';
+
+// Administration runs on the trusted system client: it is the only writer of the shared tables.
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'a slug is 1–63 lowercase letters, digits and inner hyphens');
+const email = z.email('not a valid email address').max(320);
+const name = z.string().trim().min(1, 'must not be empty').max(200);
+const plan = z.string().regex(/^[a-z0-9_-]{1,32}$/, 'a plan is 1–32 lowercase letters, digits, _ or -');
+const role = z.enum(ROLES, { error: `a role is one of ${ROLES.join(', ')}` });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AdminError(`${what}: ${result.error.issues[0]?.message ?? 'invalid'}`);
+  return result.data;
+}
+
+export async function createTenant(prisma: PrismaClient, input: { slug: string; name?: string; plan?: string }): Promise<Tenant> {
+  const data = {
+    slug: parse(slug, input.slug, 'slug'),
+    name: parse(name, input.name ?? input.slug, 'name'),
+    plan: parse(plan, input.plan ?? 'free', 'plan'),
+  };
+  if (await prisma.tenant.findUnique({ where: { slug: data.slug } })) {
+    throw new AdminError(`a tenant with slug ${data.slug} already exists`);
+  }
+  return prisma.tenant.create({ data });
+}
+
+export async function setTenantStatus(prisma: PrismaClient, tenantSlug: string, status: 'ACTIVE' | 'SUSPENDED'): Promise<Tenant> {
+  const tenant = await requireTenant(prisma, tenantSlug);
+  return prisma.tenant.update({ where: { id: tenant.id }, data: { status } });
+}
+
+export function listTenants(prisma: PrismaClient) {
+  return prisma.tenant.findMany({
+    orderBy: { slug: 'asc' },
+    include: { _count: { select: { memberships: true } } },
+  });
+}
+
+export async function addUser(prisma: PrismaClient, input: { email: string; name?: string }): Promise<User> {
+  const address = parse(email, input.email, 'email').toLowerCase();
+  if (await prisma.user.findUnique({ where: { email: address } })) {
+    throw new AdminError(`a user with email ${address} already exists`);
+  }
+  return prisma.user.create({ data: { email: address, name: parse(name, input.name ?? address.split('@')[0], 'name') } });
+}
+
+export async function addMember(prisma: PrismaClient, userEmail: string, tenantSlug: string, roleName: string) {
+  const [user, tenant] = await Promise.all([requireUser(prisma, userEmail), requireTenant(prisma, tenantSlug)]);
+  const memberRole = parse(role, roleName, 'role') as Role;
+  const existing = await prisma.membership.findUnique({ where: { tenantId_userId: { tenantId: tenant.id, userId: user.id } } });
+  if (existing) throw new AdminError(`${user.email} is already a member of ${tenant.slug} (as ${existing.role})`);
+  const membership = await prisma.membership.create({ data: { tenantId: tenant.id, userId: user.id, role: memberRole } });
+  return { user, tenant, membership };
+}
+
+export async function removeMember(prisma: PrismaClient, userEmail: string, tenantSlug: string) {
+  const [user, tenant] = await Promise.all([requireUser(prisma, userEmail), requireTenant(prisma, tenantSlug)]);
+  const removed = await prisma.membership.deleteMany({ where: { tenantId: tenant.id, userId: user.id } });
+  if (removed.count === 0) throw new AdminError(`${user.email} is not a member of ${tenant.slug}`);
+  return { user, tenant };
+}
+
+export async function changeMemberRole(prisma: PrismaClient, userEmail: string, tenantSlug: string, roleName: string) {
+  const [user, tenant] = await Promise.all([requireUser(prisma, userEmail), requireTenant(prisma, tenantSlug)]);
+  const memberRole = parse(role, roleName, 'role') as Role;
+  const updated = await prisma.membership.updateMany({ where: { tenantId: tenant.id, userId: user.id }, data: { role: memberRole } });
+  if (updated.count === 0) throw new AdminError(`${user.email} is not a member of ${tenant.slug}`);
+  return { user, tenant, role: memberRole };
+}
+
+export async function requireTenant(prisma: PrismaClient, tenantSlug: string): Promise<Tenant> {
+  const tenant = await prisma.tenant.findUnique({ where: { slug: parse(slug, tenantSlug, 'tenant') } });
+  if (!tenant) throw new AdminError(`no tenant with slug ${tenantSlug}`);
+  return tenant;
+}
+
+export async function requireUser(prisma: PrismaClient, userEmail: string): Promise<User> {
+  const user = await prisma.user.findUnique({ where: { email: parse(email, userEmail, 'email').toLowerCase() } });
+  if (!user) throw new AdminError(`no user with email ${userEmail}`);
+  return user;
+}

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+
+/** The local development signing key: only ever used when no JWKS URL is configured. */
+export interface DevSigningKey {
+  kid: string;
+  alg: 'ES256';
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+}
+
+const FILE_NAME = 'dev-signing-key.json';
+
+export async function createDevSigningKey(): Promise<DevSigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  return { kid: randomUUID(), alg: 'ES256', privateKey, publicKey };
+}
+
+/** Loads the key kept in the data folder, creating it (readable by this user only) the first time. */
+export async function loadOrCreateDevSigningKey(dataDir: string): Promise<DevSigningKey> {
+  const path = join(dataDir, FILE_NAME);
+  const stored = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (stored !== undefined) {
+    const jwk = JSON.parse(stored) as JWK & { kid: string };
+    const { d: _private, ...publicJwk } = jwk;
+    return {
+      kid: jwk.kid,
+      alg: 'ES256',
+      privateKey: (await importJWK(jwk, 'ES256')) as CryptoKey,
+      publicKey: (await importJWK(publicJwk, 'ES256')) as CryptoKey,
+    };
+  }
+  const key = await createDevSigningKey();
+  await mkdir(dataDir, { recursive: true });
+  const jwk = { ...(await exportJWK(key.privateKey)), kid: key.kid, alg: key.alg };
+  await writeFile(path, JSON.stringify(jwk), { mode: 0o600 });
+  return key;
+}

@@ -1,0 +1,90 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Every setting the server reads, parsed once at start-up. See the README's configuration table. */
+export interface Config {
+  /** HTTP port; 0 picks a free one (tests). */
+  port: number;
+  /** Interface to bind; loopback by default so a dev server is not exposed by accident. */
+  host: string;
+  /** Folder of the embedded database and the development signing key. */
+  dataDir: string;
+  /** A PostgreSQL URL; absent means the embedded PGlite database in `dataDir`. */
+  databaseUrl: string | undefined;
+  jwt: {
+    /** Remote key set; when set, the development key is never used. */
+    jwksUrl: string | undefined;
+    issuer: string;
+    audience: string;
+    /** Claim holding the tenant's id or slug. */
+    tenantClaim: string;
+    /** Clock tolerance for exp/nbf, in seconds. */
+    clockToleranceSeconds: number;
+  };
+  /** How long the tenant registry trusts a cached answer, in milliseconds. */
+  registryTtlMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  nodeEnv: string;
+  /** Seed demo tenants on an empty embedded database. */
+  seedDemo: boolean;
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const environment = z.object({
+  PORT: port.default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JWT_ISSUER: z.string().min(1).default('tenantgraph-dev'),
+  JWT_AUDIENCE: z.string().min(1).default('tenantgraph'),
+  JWT_TENANT_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_:./-]*$/, 'must be a claim name')
+    .default('tid'),
+  JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().default('development'),
+  SEED_DEMO: bool.optional(),
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const blankAsUnset = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = environment.safeParse(blankAsUnset);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    jwt: {
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      tenantClaim: e.JWT_TENANT_CLAIM,
+      clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
+    },
+    registryTtlMs: e.REGISTRY_TTL_MS,
+    logLevel: e.LOG_LEVEL,
+    nodeEnv: e.NODE_ENV,
+    // Demo data only ever goes into the embedded database unless asked for explicitly.
+    seedDemo: e.SEED_DEMO ?? e.DATABASE_URL === undefined,
+  };
+}

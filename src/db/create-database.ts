@@ -1,0 +1,85 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
+import { createPgliteRunner } from './pglite-runner.js';
+import { createPgRunner } from './pg-runner.js';
+import type { SqlRunner } from './sql-runner.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The connection to one database: the trusted system Prisma client and a raw SQL runner. */
+export interface Database {
+  kind: DatabaseKind;
+  /**
+   * Runs as the connection's own role. Only the tenant registry, administration and the tenancy
+   * core's RLS wrapper use it directly; resolvers get the tenant-scoped client instead.
+   */
+  prisma: PrismaClient;
+  sql: SqlRunner;
+  /** Where the embedded database lives; undefined for a server or an in-memory database. */
+  dataDir: string | undefined;
+  close(): Promise<void>;
+}
+
+export type DatabaseOptions =
+  | { databaseUrl: string; poolSize?: number }
+  | { dataDir: string }
+  /** A throw-away embedded database (tests). */
+  | { inMemory: true };
+
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  if ('databaseUrl' in options) return connectPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if ('dataDir' in options) return openEmbedded(options.dataDir);
+  return openPglite(new PGlite(), undefined, async () => {});
+}
+
+async function connectPostgres(databaseUrl: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on('error', () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: 'postgres',
+    prisma,
+    sql: createPgRunner(pool),
+    dataDir: undefined,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openEmbedded(dataDir: string): Promise<Database> {
+  await mkdir(dataDir, { recursive: true });
+  // PGlite is single-process: a second process opening the same folder would corrupt it.
+  const lock = await acquireDataDirLock(dataDir);
+  try {
+    const pglite = await PGlite.create({ dataDir: join(dataDir, 'pglite') });
+    return openPglite(pglite, dataDir, () => lock.release());
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function openPglite(pglite: PGlite, dataDir: string | undefined, release: () => Promise<void>): Promise<Database> {
+  await pglite.waitReady;
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    kind: 'pglite',
+    prisma,
+    sql: createPgliteRunner(pglite),
+    dataDir,
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+      await release();
+    },
+  };
+}

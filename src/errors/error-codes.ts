@@ -1,0 +1,52 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The error codes a client can switch on, with their HTTP status when they end a request before
+ * execution. Everything else a resolver throws is masked as INTERNAL_SERVER_ERROR.
+ */
+export const ErrorCode = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  INTERNAL_SERVER_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCode;
+
+const GENERIC_MESSAGES: Record<ErrorCode, string> = {
+  UNAUTHENTICATED: 'Authentication required',
+  FORBIDDEN: 'Access denied',
+  NOT_FOUND: 'Not found',
+  BAD_USER_INPUT: 'Invalid input',
+  CONFLICT: 'Conflict',
+  RATE_LIMITED: 'Too many requests',
+  INTERNAL_SERVER_ERROR: 'Unexpected error',
+};
+
+export interface FieldProblem {
+  /** The input path, e.g. `input.title`. */
+  field: string;
+  message: string;
+}
+
+/** A client-facing error: a code, a generic message, and for bad input the fields at fault. */
+export function clientError(
+  code: ErrorCode,
+  options: { message?: string; fields?: FieldProblem[]; http?: boolean } = {},
+): GraphQLError {
+  return new GraphQLError(options.message ?? GENERIC_MESSAGES[code], {
+    extensions: {
+      code,
+      ...(options.fields ? { fields: options.fields } : {}),
+      ...(options.http ? { http: { status: ErrorCode[code] } } : {}),
+    },
+  });
+}
+
+/** "Not yours" and "does not exist" are the same answer. */
+export const notFound = () => clientError('NOT_FOUND');
+export const forbidden = () => clientError('FORBIDDEN');
+export const badInput = (fields: FieldProblem[]) => clientError('BAD_USER_INPUT', { fields });

@@ -1,0 +1,44 @@
+import DataLoader from 'dataloader';
+import type { TenantDb } from '../db/tenant-db.js';
+import type { User } from '../generated/prisma/client.js';
+import { scopedKey } from '../tenancy/scoped-key.js';
+import { currentTenant } from '../tenancy/tenant-context.js';
+
+/**
+ * Per-request DataLoaders. Their cache keys carry the tenant, and each batch checks it still runs
+ * for the tenant it was created for, so a loader can never answer one tenant with another's rows.
+ */
+export function createLoaders(db: TenantDb, tenantId: string) {
+  const tenantKey = (id: string) => scopedKey([id], tenantId);
+  const ownBatch = <K, V>(load: (keys: readonly K[]) => Promise<V[]>) => (keys: readonly K[]) => {
+    if (currentTenant('a DataLoader batch').tenantId !== tenantId) {
+      throw new Error('a DataLoader was used outside the tenant it was created for');
+    }
+    return load(keys);
+  };
+
+  return {
+    userById: new DataLoader<string, User | null, string>(
+      ownBatch(async (ids) => {
+        const users = await db.user.findMany({ where: { id: { in: [...ids] } } });
+        const byId = new Map(users.map((user) => [user.id, user]));
+        return ids.map((id) => byId.get(id) ?? null);
+      }),
+      { cacheKeyFn: tenantKey },
+    ),
+    commentCountByTask: new DataLoader<string, number, string>(
+      ownBatch(async (taskIds) => {
+        const groups = await db.comment.groupBy({
+          by: ['taskId'],
+          where: { taskId: { in: [...taskIds] } },
+          _count: { _all: true },
+        });
+        const counts = new Map(groups.map((group) => [group.taskId, group._count._all]));
+        return taskIds.map((id) => counts.get(id) ?? 0);
+      }),
+      { cacheKeyFn: tenantKey },
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

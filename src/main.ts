@@ -1,0 +1,65 @@
+import { createApp } from './app.js';
+import { loadOrCreateDevSigningKey } from './auth/dev-signing-key.js';
+import { issueDevToken } from './auth/issue-token.js';
+import { createTokenVerifier } from './auth/token-verifier.js';
+import { ConfigError, loadConfig } from './config/config.js';
+import { createDatabase } from './db/create-database.js';
+import { DatabaseInUseError } from './db/data-dir-lock.js';
+import { MigrationError } from './db/migrator.js';
+import { prepareDatabase } from './db/prepare-database.js';
+import { createLogger } from './observability/logger.js';
+import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
+import { IsolationCheckError } from './tenancy/isolation-check.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const database = await createDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+  try {
+    const { applied } = await prepareDatabase(database);
+    logger.info({ database: database.kind, applied }, 'database ready');
+
+    const devKey = config.jwt.jwksUrl ? undefined : await loadOrCreateDevSigningKey(config.dataDir);
+    const verifier = createTokenVerifier({ ...config.jwt, devKey });
+
+    let graphiqlToken: string | undefined;
+    const tokens: string[] = [];
+    if (devKey && database.kind === 'pglite') {
+      if (config.seedDemo && (await seedDemoIfEmpty(database))) logger.info('seeded demo tenants acme and globex');
+      for (const login of await demoLogins(database)) {
+        const token = await issueDevToken(devKey, { ...config.jwt, userId: login.userId, tenant: login.tenantSlug, ttl: '7d' });
+        graphiqlToken ??= token;
+        tokens.push(`  ${login.email} (${login.role} of ${login.tenantSlug}):\n    ${token}`);
+      }
+    }
+
+    const app = createApp({ config, database, logger, verifier, graphiqlToken });
+    const { url } = await app.start();
+    logger.info({ url }, 'tenantgraph is listening');
+    if (tokens.length > 0) {
+      process.stdout.write(
+        `\ntenantgraph: GraphiQL at ${url} (already holding the first token)\n` +
+          `Demo bearer tokens (valid 7 days, development key):\n${tokens.join('\n')}\n` +
+          `Try:\n  curl -s ${url} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" -d '{"query":"{ viewer { user { name } tenant { slug } role } }"}'\n\n`,
+      );
+    }
+
+    const shutdown = async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      await app.stop();
+      await database.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  const known = error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof MigrationError || error instanceof IsolationCheckError;
+  process.stderr.write(`tenantgraph: ${known ? (error as Error).message : (error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+import { GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
+import { ErrorCode } from '../errors/error-codes.js';
+import { isConstraintViolation, isRecordNotFound, isRlsViolation } from '../errors/database-errors.js';
+import type { Logger } from '../observability/logger.js';
+import { increment } from '../observability/metrics.js';
+import { peekTenant } from '../tenancy/tenant-context.js';
+
+const CLIENT_CODES = new Set(Object.keys(ErrorCode));
+const MESSAGES: Record<string, string> = {
+  FORBIDDEN: 'Access denied',
+  NOT_FOUND: 'Not found',
+  BAD_USER_INPUT: 'Invalid input',
+  INTERNAL_SERVER_ERROR: 'Unexpected error',
+};
+
+/**
+ * Yoga's error mask: our own coded errors and GraphQL's own (syntax, validation) pass; database and
+ * programming errors become a generic coded error, with the detail in the log only — never SQL, a
+ * stack or another tenant's identifier in a response.
+ */
+export function createErrorMask(logger: Logger) {
+  return (error: unknown): Error => {
+    if (!(error instanceof GraphQLError)) return coded(undefined, 'INTERNAL_SERVER_ERROR');
+    const original = error.originalError;
+    if (!original || original instanceof GraphQLError) {
+      const code = (original instanceof GraphQLError ? original : error).extensions?.code;
+      if (!original || (typeof code === 'string' && CLIENT_CODES.has(code))) return error;
+    }
+    if (isRlsViolation(original)) {
+      increment('rls_violation');
+      logger.warn({ securityEvent: 'rls_violation', tenant: peekTenant(), path: error.path }, 'row-level security refused a statement');
+      return coded(error, 'FORBIDDEN');
+    }
+    if (isRecordNotFound(original)) return coded(error, 'NOT_FOUND');
+    if (isConstraintViolation(original)) return coded(error, 'BAD_USER_INPUT');
+    logger.error({ err: original, path: error.path }, 'unexpected error in a resolver');
+    return coded(error, 'INTERNAL_SERVER_ERROR');
+  };
+}
+
+function coded(error: GraphQLError | undefined, code: keyof typeof MESSAGES): GraphQLError {
+  return createGraphQLError(MESSAGES[code] ?? 'Unexpected error', {
+    nodes: error?.nodes,
+    path: error?.path,
+    extensions: { code },
+  });
+}

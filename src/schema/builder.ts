@@ -1,0 +1,66 @@
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type PrismaTypes from '../generated/pothos-types.js';
+import { getDatamodel } from '../generated/pothos-types.js';
+import { forbidden } from '../errors/error-codes.js';
+import type { GraphQLContext } from './context.js';
+import { canManageProjects, canWrite } from './shared/roles.js';
+
+/** The schema builder: plugins and scalars only; types live in one file each beside this one. */
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  Scalars: {
+    ID: { Input: string; Output: string };
+    DateTime: { Input: Date; Output: Date };
+  };
+  AuthScopes: {
+    /** MEMBER and above: may write tasks and comments. */
+    member: boolean;
+    /** ADMIN and OWNER: may manage projects. */
+    admin: boolean;
+  };
+}>({
+  defaultFieldNullability: false,
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  scopeAuth: {
+    // Roles come from the membership the registry resolved, never from the token.
+    authScopes: (context) => ({
+      member: canWrite(context.tenant.role),
+      admin: canManageProjects(context.tenant.role),
+    }),
+    unauthorizedError: () => forbidden(),
+  },
+  prisma: {
+    // The same tenant-scoped client for every request: it reads the tenant from AsyncLocalStorage.
+    client: (context) => context.db as unknown as PrismaClient,
+    dmmf: getDatamodel(),
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesQueryOptions: false,
+  },
+});
+
+builder.queryType();
+builder.mutationType();
+
+builder.scalarType('DateTime', {
+  description: 'An ISO-8601 date and time, always with a time zone.',
+  serialize: (value) => value.toISOString(),
+  parseValue: (value) => {
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+      throw new TypeError('DateTime must be an ISO-8601 string with a time zone');
+    }
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime is not a valid date');
+    return date;
+  },
+});

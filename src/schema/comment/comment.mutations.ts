@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { builder } from '../builder.js';
+import { parseGlobalId } from '../shared/global-id.js';
+import { requireTask } from '../shared/require-row.js';
+import { validate } from '../shared/validate.js';
+
+const AddCommentInput = builder.inputType('AddCommentInput', {
+  fields: (t) => ({
+    taskId: t.id({ required: true }),
+    body: t.string({ required: true }),
+  }),
+});
+
+builder.mutationField('addComment', (t) =>
+  t.prismaField({
+    type: 'Comment',
+    authScopes: { member: true },
+    args: { input: t.arg({ type: AddCommentInput, required: true }) },
+    resolve: async (query, _root, { input }, context) => {
+      const taskId = parseGlobalId(input.taskId, 'Task', 'input.taskId');
+      const data = validate(
+        z.object({ body: z.string().trim().min(1, 'must not be empty').max(10_000, 'must be at most 10000 characters') }),
+        { body: input.body },
+      );
+      await requireTask(context.db, taskId);
+      return context.db.comment.create({
+        ...query,
+        data: { tenantId: context.tenant.tenantId, taskId, authorId: context.tenant.userId, body: data.body },
+      });
+    },
+  }),
+);

@@ -1,0 +1,14 @@
+import { builder } from './builder.js';
+import './shared/enums.js';
+import './viewer/viewer.type.js';
+import './member/member.type.js';
+import './project/project.type.js';
+import './project/project.queries.js';
+import './project/project.mutations.js';
+import './task/task.type.js';
+import './task/task.queries.js';
+import './task/task.mutations.js';
+import './comment/comment.type.js';
+import './comment/comment.mutations.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,22 @@
+import { builder } from '../builder.js';
+import { TaskStatusEnum } from '../shared/enums.js';
+
+builder.prismaNode('Project', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    archived: t.exposeBoolean('archived'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    tasks: t.relatedConnection('tasks', {
+      cursor: 'id',
+      totalCount: true,
+      args: { status: t.arg({ type: TaskStatusEnum, required: false }) },
+      query: (args) => ({
+        where: args.status ? { status: args.status } : {},
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      }),
+    }),
+  }),
+});

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { TenantDb } from '../../db/tenant-db.js';
+import { badInput } from '../../errors/error-codes.js';
+import { builder } from '../builder.js';
+import { TaskStatusEnum } from '../shared/enums.js';
+import { parseGlobalId } from '../shared/global-id.js';
+import { requireProject, requireTask } from '../shared/require-row.js';
+import { validate } from '../shared/validate.js';
+
+const title = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
+
+const CreateTaskInput = builder.inputType('CreateTaskInput', {
+  fields: (t) => ({
+    projectId: t.id({ required: true }),
+    title: t.string({ required: true }),
+    assigneeId: t.id({ required: false }),
+    dueAt: t.field({ type: 'DateTime', required: false }),
+  }),
+});
+
+const UpdateTaskInput = builder.inputType('UpdateTaskInput', {
+  description: 'Fields left out are unchanged; a null assigneeId unassigns.',
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    title: t.string({ required: false }),
+    status: t.field({ type: TaskStatusEnum, required: false }),
+    assigneeId: t.id({ required: false }),
+    dueAt: t.field({ type: 'DateTime', required: false }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createTask: t.prismaField({
+    type: 'Task',
+    authScopes: { member: true },
+    args: { input: t.arg({ type: CreateTaskInput, required: true }) },
+    resolve: async (query, _root, { input }, context) => {
+      const projectId = parseGlobalId(input.projectId, 'Project', 'input.projectId');
+      const data = validate(z.object({ title }), { title: input.title });
+      const assigneeId = input.assigneeId ? await requireMember(context.db, input.assigneeId) : null;
+      const project = await requireProject(context.db, projectId);
+      if (project.archived) throw badInput([{ field: 'input.projectId', message: 'the project is archived' }]);
+      return context.db.task.create({
+        ...query,
+        data: { tenantId: context.tenant.tenantId, projectId, title: data.title, assigneeId, dueAt: input.dueAt ?? null },
+      });
+    },
+  }),
+  updateTask: t.prismaField({
+    type: 'Task',
+    authScopes: { member: true },
+    args: { input: t.arg({ type: UpdateTaskInput, required: true }) },
+    resolve: async (query, _root, { input }, context) => {
+      const id = parseGlobalId(input.id, 'Task', 'input.id');
+      const data = validate(
+        z.object({ title: title.optional(), status: z.enum(['TODO', 'IN_PROGRESS', 'DONE']).optional() }),
+        { title: input.title, status: input.status ?? undefined },
+      );
+      if (input.status === null) throw badInput([{ field: 'input.status', message: 'must not be null' }]);
+      const assigneeId =
+        input.assigneeId === undefined ? undefined : input.assigneeId === null ? null : await requireMember(context.db, input.assigneeId);
+      await requireTask(context.db, id);
+      return context.db.task.update({
+        ...query,
+        where: { id },
+        data: {
+          ...(data.title !== undefined ? { title: data.title } : {}),
+          ...(data.status !== undefined ? { status: data.status } : {}),
+          ...(assigneeId !== undefined ? { assigneeId } : {}),
+          ...(input.dueAt !== undefined ? { dueAt: input.dueAt } : {}),
+        },
+      });
+    },
+  }),
+  deleteTask: t.field({
+    type: 'ID',
+    description: 'Deletes a task and its comments; returns the deleted task’s id.',
+    authScopes: { member: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) => {
+      const id = parseGlobalId(args.id, 'Task', 'id');
+      await requireTask(context.db, id);
+      await context.db.task.delete({ where: { id }, select: { id: true } });
+      return args.id;
+    },
+  }),
+}));
+
+/** An assignee must be a member of this tenant; anyone else is "no such member", whoever they are. */
+async function requireMember(db: TenantDb, globalId: string): Promise<string> {
+  const userId = parseGlobalId(globalId, 'User', 'input.assigneeId');
+  const membership = await db.membership.findFirst({ where: { userId }, select: { userId: true } });
+  if (!membership) throw badInput([{ field: 'input.assigneeId', message: 'must be a member of this tenant' }]);
+  return userId;
+}

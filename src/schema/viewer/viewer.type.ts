@@ -1,0 +1,49 @@
+import { builder } from '../builder.js';
+import { notFound } from '../../errors/error-codes.js';
+import { RoleEnum } from '../shared/enums.js';
+
+builder.prismaObject('Tenant', {
+  description: 'The organisation whose data this request sees. A request only ever sees one.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    plan: t.exposeString('plan'),
+  }),
+});
+
+builder.prismaNode('User', {
+  id: { field: 'id' },
+  description: 'A person. Visible only while they are a member of the viewer’s tenant.',
+  fields: (t) => ({
+    email: t.exposeString('email'),
+    name: t.exposeString('name'),
+  }),
+});
+
+const Viewer = builder.objectRef<{ userId: string; role: string }>('Viewer').implement({
+  description: 'Who is asking: the caller, their tenant and their role in it.',
+  fields: (t) => ({
+    user: t.prismaField({
+      type: 'User',
+      resolve: async (_query, viewer, _args, context) => {
+        const user = await context.loaders.userById.load(viewer.userId);
+        if (!user) throw notFound();
+        return user;
+      },
+    }),
+    tenant: t.prismaField({
+      type: 'Tenant',
+      resolve: (query, _viewer, _args, context) =>
+        context.db.tenant.findUniqueOrThrow({ ...query, where: { id: context.tenant.tenantId } }),
+    }),
+    role: t.field({ type: RoleEnum, resolve: (viewer) => viewer.role as never }),
+  }),
+});
+
+builder.queryField('viewer', (t) =>
+  t.field({
+    type: Viewer,
+    resolve: (_root, _args, context) => ({ userId: context.tenant.userId, role: context.tenant.role }),
+  }),
+);

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { SqlRunner } from '../db/sql-runner.js';
+
+export interface IsolationCheckOptions {
+  /** The role tenant transactions switch to. */
+  role: string;
+  /** Column that marks a tenant-owned table. */
+  tenantColumn?: string;
+  /** Tables shared across tenants: RLS enabled with a policy, but not FORCEd (the system path reads them). */
+  sharedTables: readonly string[];
+  /** Setting the policies must read. */
+  setting?: string;
+  schema?: string;
+}
+
+export class IsolationCheckError extends Error {
+  override name = 'IsolationCheckError';
+  constructor(readonly problems: string[]) {
+    super(`refusing to start: tenant isolation is not enforced by the database:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const IGNORED_TABLES = new Set(['_tenantgraph_migrations']);
+
+/**
+ * The start-up self-check: the tenant role cannot bypass RLS and the connection can switch to it,
+ * every table has RLS with a policy on the tenant setting, every tenant-owned table FORCEs it, and a
+ * transaction for an unknown tenant sees no row at all. Returns the problems found (empty when sound).
+ */
+export async function findIsolationProblems(sql: SqlRunner, options: IsolationCheckOptions): Promise<string[]> {
+  const schema = options.schema ?? 'public';
+  const tenantColumn = options.tenantColumn ?? 'tenant_id';
+  const setting = options.setting ?? 'app.tenant_id';
+  const shared = new Set(options.sharedTables);
+  const problems: string[] = [];
+
+  const roles = await sql.query<{ rolsuper: boolean; rolbypassrls: boolean }>(
+    'SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1',
+    [options.role],
+  );
+  const role = roles[0];
+  if (!role) problems.push(`role ${options.role} does not exist (have the migrations run?)`);
+  else {
+    if (role.rolsuper) problems.push(`role ${options.role} is a superuser, which bypasses RLS`);
+    if (role.rolbypassrls) problems.push(`role ${options.role} has BYPASSRLS`);
+  }
+
+  const tables = await sql.query<{
+    table_name: string;
+    rls: boolean;
+    forced: boolean;
+    owner: string;
+    has_tenant_column: boolean;
+    policies: number;
+    policies_on_setting: number;
+  }>(
+    `SELECT c.relname AS table_name, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
+            pg_get_userbyid(c.relowner) AS owner,
+            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = $2 AND NOT a.attisdropped) AS has_tenant_column,
+            (SELECT count(*)::int FROM pg_policies p WHERE p.schemaname = n.nspname AND p.tablename = c.relname) AS policies,
+            (SELECT count(*)::int FROM pg_policies p WHERE p.schemaname = n.nspname AND p.tablename = c.relname
+               AND (p.qual LIKE '%' || $3 || '%')) AS policies_on_setting
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+      ORDER BY c.relname`,
+    [schema, tenantColumn, setting],
+  );
+  for (const table of tables) {
+    if (IGNORED_TABLES.has(table.table_name)) continue;
+    const name = table.table_name;
+    if (table.owner === options.role) problems.push(`table ${name} is owned by ${options.role}; owners bypass RLS`);
+    if (!table.rls) problems.push(`table ${name} does not ENABLE ROW LEVEL SECURITY`);
+    if (table.policies === 0) problems.push(`table ${name} has no RLS policy`);
+    else if (table.policies_on_setting === 0) problems.push(`table ${name} has no RLS policy on ${setting}`);
+    if (table.has_tenant_column && !shared.has(name) && !table.forced) {
+      problems.push(`tenant-owned table ${name} does not FORCE ROW LEVEL SECURITY`);
+    }
+  }
+  if (problems.length > 0 || !role) return problems;
+
+  // Functional probe: as the tenant role, for a tenant that cannot exist, every table must look empty.
+  const probeTenant = randomUUID();
+  await sql.withSession(async (session) => {
+    await session.exec('BEGIN');
+    try {
+      await session.query('SELECT set_config($1, $2, true), set_config($3, $4, true)', [
+        setting,
+        probeTenant,
+        'role',
+        options.role,
+      ]);
+      const [who] = await session.query<{ current_user: string; is_superuser: string }>(
+        "SELECT current_user, current_setting('is_superuser') AS is_superuser",
+      );
+      if (who?.current_user !== options.role || who.is_superuser !== 'off') {
+        problems.push(`could not switch to role ${options.role} (running as ${who?.current_user})`);
+        return;
+      }
+      for (const table of tables) {
+        if (IGNORED_TABLES.has(table.table_name)) continue;
+        const [row] = await session.query<{ visible: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM ${schema}.${quoteIdent(table.table_name)}) AS visible`,
+        );
+        if (row?.visible) problems.push(`table ${table.table_name} shows rows to a tenant that does not exist`);
+      }
+    } catch (error) {
+      problems.push(`tenant role probe failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      await session.exec('ROLLBACK');
+    }
+  });
+  return problems;
+}
+
+export async function assertIsolationEnforced(sql: SqlRunner, options: IsolationCheckOptions): Promise<void> {
+  const problems = await findIsolationProblems(sql, options);
+  if (problems.length > 0) throw new IsolationCheckError(problems);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,82 @@
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import { bearerToken } from '../auth/bearer-token.js';
+import type { TenantContext } from './tenant-context.js';
+import type { TenantRegistry } from './tenant-registry.js';
+
+/**
+ * A request that may not proceed. `status` and `code` go to the client with a generic message; the
+ * `reason` goes to the log only, so a client cannot tell "no such tenant" from "not a member".
+ */
+export class TenantRejection extends Error {
+  override name = 'TenantRejection';
+  constructor(
+    readonly status: 401 | 403,
+    readonly reason: string,
+  ) {
+    super(status === 401 ? 'Authentication required' : 'Access denied');
+  }
+  get code(): 'UNAUTHENTICATED' | 'FORBIDDEN' {
+    return this.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+  }
+}
+
+export interface TenantResolverOptions {
+  verifier: TokenVerifier;
+  registry: TenantRegistry;
+  /** Claim holding the tenant's id or slug. */
+  tenantClaim: string;
+}
+
+export interface ResolutionInput {
+  authorization: string | null | undefined;
+  /** Optional `X-Tenant-ID`: when present it must name the token's tenant. */
+  tenantHeader: string | null | undefined;
+  requestId: string;
+}
+
+/** Resolved identity plus the token's expiry, which long-lived connections re-check. */
+export interface ResolvedTenant {
+  context: TenantContext;
+  expiresAt: number | undefined;
+}
+
+export type TenantResolver = (input: ResolutionInput) => Promise<ResolvedTenant>;
+
+/** token → verified claims → tenant (exists, active) → membership (role). Throws TenantRejection. */
+export function createTenantResolver(options: TenantResolverOptions): TenantResolver {
+  return async ({ authorization, tenantHeader, requestId }) => {
+    const token = bearerToken(authorization);
+    if (!token) throw new TenantRejection(401, authorization ? 'malformed Authorization header' : 'no bearer token');
+
+    let claims: Awaited<ReturnType<TokenVerifier['verify']>>;
+    try {
+      claims = await options.verifier.verify(token);
+    } catch (error) {
+      throw new TenantRejection(401, `token rejected: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const userId = claims.sub;
+    const tenantRef = claims[options.tenantClaim];
+    if (typeof userId !== 'string' || !isUuid(userId)) throw new TenantRejection(401, 'token has no valid sub');
+    if (typeof tenantRef !== 'string' || tenantRef.length === 0 || tenantRef.length > 128) {
+      throw new TenantRejection(401, `token has no valid ${options.tenantClaim} claim`);
+    }
+
+    const tenant = await options.registry.tenant(tenantRef);
+    if (!tenant) throw new TenantRejection(403, `unknown tenant ${tenantRef}`);
+    if (!tenant.active) throw new TenantRejection(403, `tenant ${tenant.id} is not active`);
+    if (tenantHeader && tenantHeader !== tenant.id && tenantHeader !== tenant.slug) {
+      throw new TenantRejection(403, `X-Tenant-ID ${tenantHeader} does not match the token's tenant ${tenant.id}`);
+    }
+    const membership = await options.registry.membership(tenant.id, userId);
+    if (!membership) throw new TenantRejection(403, `user ${userId} is not a member of tenant ${tenant.id}`);
+
+    return {
+      context: { tenantId: tenant.id, tenantSlug: tenant.slug, userId, role: membership.role, requestId },
+      expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined,
+    };
+  };
+}
+
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
