@@ -26,23 +26,34 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type DatabaseOptions =
+export type DatabaseOptions = (
   | { databaseUrl: string; poolSize?: number }
   | { dataDir: string }
   /** A throw-away embedded database (tests). */
-  | { inMemory: true };
+  | { inMemory: true }
+) & {
+  /** Called for every SQL statement Prisma sends (tests and benchmarks count them). */
+  onStatement?: (sql: string) => void;
+};
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
-  if ('databaseUrl' in options) return connectPostgres(options.databaseUrl, options.poolSize ?? 10);
-  if ('dataDir' in options) return openEmbedded(options.dataDir);
-  return openPglite(new PGlite(), undefined, async () => {});
+  if ('databaseUrl' in options) return connectPostgres(options.databaseUrl, options.poolSize ?? 10, options.onStatement);
+  if ('dataDir' in options) return openEmbedded(options.dataDir, options.onStatement);
+  return openPglite(new PGlite(), undefined, async () => {}, options.onStatement);
 }
 
-async function connectPostgres(databaseUrl: string, poolSize: number): Promise<Database> {
+function createPrisma(adapter: PrismaPg | PrismaPGlite, onStatement?: (sql: string) => void) {
+  if (!onStatement) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (event) => onStatement(event.query));
+  return prisma as unknown as PrismaClient;
+}
+
+async function connectPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql: string) => void): Promise<Database> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = createPrisma(new PrismaPg(pool), onStatement);
   return {
     kind: 'postgres',
     prisma,
@@ -55,22 +66,27 @@ async function connectPostgres(databaseUrl: string, poolSize: number): Promise<D
   };
 }
 
-async function openEmbedded(dataDir: string): Promise<Database> {
+async function openEmbedded(dataDir: string, onStatement?: (sql: string) => void): Promise<Database> {
   await mkdir(dataDir, { recursive: true });
   // PGlite is single-process: a second process opening the same folder would corrupt it.
   const lock = await acquireDataDirLock(dataDir);
   try {
     const pglite = await PGlite.create({ dataDir: join(dataDir, 'pglite') });
-    return openPglite(pglite, dataDir, () => lock.release());
+    return openPglite(pglite, dataDir, () => lock.release(), onStatement);
   } catch (error) {
     await lock.release();
     throw error;
   }
 }
 
-async function openPglite(pglite: PGlite, dataDir: string | undefined, release: () => Promise<void>): Promise<Database> {
+async function openPglite(
+  pglite: PGlite,
+  dataDir: string | undefined,
+  release: () => Promise<void>,
+  onStatement?: (sql: string) => void,
+): Promise<Database> {
   await pglite.waitReady;
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = createPrisma(new PrismaPGlite(pglite), onStatement);
   return {
     kind: 'pglite',
     prisma,

@@ -21,10 +21,10 @@ const MESSAGES: Record<string, string> = {
  */
 export function createErrorMask(logger: Logger) {
   return (error: unknown): Error => {
-    if (!(error instanceof GraphQLError)) return coded(undefined, 'INTERNAL_SERVER_ERROR');
+    if (!isGraphQLError(error)) return coded(undefined, 'INTERNAL_SERVER_ERROR');
     const original = error.originalError;
-    if (!original || original instanceof GraphQLError) {
-      const code = (original instanceof GraphQLError ? original : error).extensions?.code;
+    if (!original || isGraphQLError(original)) {
+      const code = (isGraphQLError(original) ? original : error).extensions?.code;
       if (!original || (typeof code === 'string' && CLIENT_CODES.has(code))) return error;
     }
     if (isRlsViolation(original)) {
@@ -37,6 +37,11 @@ export function createErrorMask(logger: Logger) {
     logger.error({ err: original, path: error.path }, 'unexpected error in a resolver');
     return coded(error, 'INTERNAL_SERVER_ERROR');
   };
+}
+
+// By name, not instanceof: graphql ships as both CommonJS and ESM, and a plugin may load the other copy.
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error);
 }
 
 function coded(error: GraphQLError | undefined, code: keyof typeof MESSAGES): GraphQLError {

@@ -5,7 +5,9 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
+import { isRecordNotFound } from '../errors/database-errors.js';
 import { forbidden } from '../errors/error-codes.js';
+import { isUuid } from '../tenancy/resolve-tenant.js';
 import type { GraphQLContext } from './context.js';
 import { canManageProjects, canWrite } from './shared/roles.js';
 
@@ -46,6 +48,19 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesQueryOptions: false,
+    // node(id) answers null for an id nobody can see — another tenant's row or no row at all — the
+    // same way; Pothos would otherwise surface Prisma's "record not found".
+    nodeQueryOptions: {
+      resolve: async (_root, { id }, _context, _info, resolveNode) => {
+        if (!isUuid(String(id.id))) return null;
+        try {
+          return await resolveNode(id);
+        } catch (error) {
+          if (isRecordNotFound(error)) return null;
+          throw error;
+        }
+      },
+    },
   },
 });
 

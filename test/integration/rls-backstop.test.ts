@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenantDb, TENANT_ROLE } from '../../src/db/tenant-db.js';
+import { isRlsViolation } from '../../src/errors/database-errors.js';
+import { counterValue } from '../../src/observability/metrics.js';
+import { tenancyExtension } from '../../src/tenancy/tenant-client.js';
+import { runInTenant, TenantContextMissingError } from '../../src/tenancy/tenant-context.js';
+import type { TenantScope } from '../../src/tenancy/tenant-scope.js';
+import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+// The CI gate: with the application's predicate deliberately switched off, PostgreSQL itself must
+// still refuse to show or change another tenant's rows.
+
+let database: TestDatabase;
+let a: TenantFixture;
+let b: TenantFixture;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  a = await createTenantFixture(database, { slug: 'rls-a' });
+  b = await createTenantFixture(database, { slug: 'rls-b' });
+});
+afterAll(() => database?.destroy());
+
+const contextOf = (tenant: TenantFixture) => ({
+  tenantId: tenant.id,
+  tenantSlug: tenant.slug,
+  userId: tenant.owner.id,
+  role: 'OWNER',
+  requestId: 'rls-test',
+});
+
+/** The tenant client with the predicate layer replaced by one that changes nothing. */
+function clientWithoutPredicates() {
+  const noScope = { scopeArgs: (_model: string, _operation: string, args: Record<string, unknown> | undefined) => args ?? {} };
+  return database.prisma.$extends(tenancyExtension({ scope: noScope as unknown as TenantScope, role: TENANT_ROLE }));
+}
+
+describe('row-level security with the application predicate bypassed', () => {
+  it('refuses to read tenant B’s rows to a transaction bound to tenant A', async () => {
+    const db = clientWithoutPredicates();
+    await runInTenant(contextOf(a), async () => {
+      expect(await db.task.findMany({ where: { tenantId: b.id } })).toEqual([]);
+      expect(await db.project.count({ where: { tenantId: b.id } })).toBe(0);
+      expect(await db.comment.findUnique({ where: { id: b.commentIds[0] } })).toBeNull();
+      expect(await db.user.findUnique({ where: { id: b.owner.id } })).toBeNull();
+      expect(await db.tenant.findUnique({ where: { id: b.id } })).toBeNull();
+      const nested = await db.project.findMany({ include: { tasks: { include: { comments: true } }, _count: true } });
+      expect(nested.every((project) => project.tenantId === a.id)).toBe(true);
+      expect(nested.flatMap((project) => project.tasks).every((task) => task.tenantId === a.id)).toBe(true);
+    });
+  });
+
+  it('refuses to write tenant B’s rows: inserts fail with 42501, updates and deletes touch nothing', async () => {
+    const db = clientWithoutPredicates();
+    await runInTenant(contextOf(a), async () => {
+      const forged = await db.project.create({ data: { tenantId: b.id, name: 'forged' } }).catch((error: unknown) => error);
+      expect(isRlsViolation(forged)).toBe(true);
+      expect((await db.task.updateMany({ where: { tenantId: b.id }, data: { title: 'hijacked' } })).count).toBe(0);
+      expect((await db.comment.deleteMany({ where: { tenantId: b.id } })).count).toBe(0);
+      const moved = await db.task
+        .update({ where: { id: a.taskIds[0] }, data: { tenantId: b.id } })
+        .catch((error: unknown) => error);
+      expect(isRlsViolation(moved)).toBe(true);
+    });
+    const untouched = await database.prisma.task.findMany({ where: { tenantId: b.id } });
+    expect(untouched.every((task) => !task.title.includes('hijacked'))).toBe(true);
+    expect(await database.prisma.comment.count({ where: { tenantId: b.id } })).toBe(b.commentIds.length);
+    expect(await database.prisma.project.count({ where: { name: 'forged' } })).toBe(0);
+  });
+
+  it('refuses everything to a tenant transaction whose tenant setting is missing', async () => {
+    const rows = await database.sql.withSession(async (session) => {
+      await session.exec('BEGIN');
+      try {
+        await session.query("SELECT set_config('role', $1, true)", [TENANT_ROLE]);
+        return await session.query<{ n: number }>('SELECT count(*)::int AS n FROM tasks');
+      } finally {
+        await session.exec('ROLLBACK');
+      }
+    });
+    expect(rows[0]?.n).toBe(0);
+  });
+
+  it('composite keys refuse a tenant A row that points at a tenant B row, even with RLS satisfied', async () => {
+    const db = clientWithoutPredicates();
+    await runInTenant(contextOf(a), async () => {
+      const crossTask = await db.task
+        .create({ data: { tenantId: a.id, projectId: b.projectIds[0] ?? '', title: 'cross' } })
+        .catch((error: unknown) => error);
+      expect((crossTask as { code?: string }).code).toBe('P2003');
+      const crossAssignee = await db.task
+        .create({ data: { tenantId: a.id, projectId: a.projectIds[0] ?? '', title: 'cross', assigneeId: b.owner.id } })
+        .catch((error: unknown) => error);
+      expect((crossAssignee as { code?: string }).code).toBe('P2003');
+    });
+  });
+});
+
+describe('the tenant client with no tenant bound', () => {
+  it('throws before any SQL runs, and counts it', async () => {
+    const db = createTenantDb(database.prisma);
+    const statementsBefore = database.statements.length;
+    const missingBefore = counterValue('tenant_context_missing');
+    await expect(db.project.findMany()).rejects.toBeInstanceOf(TenantContextMissingError);
+    await expect(db.$queryRaw`SELECT 1`).rejects.toBeInstanceOf(TenantContextMissingError);
+    expect(database.statements.length).toBe(statementsBefore);
+    expect(counterValue('tenant_context_missing')).toBe(missingBefore + 2);
+  });
+});
