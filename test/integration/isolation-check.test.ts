@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { prepareDatabase } from '../../src/db/prepare-database.js';
+import { SHARED_TABLES, TENANT_ROLE } from '../../src/db/tenant-db.js';
+import { findIsolationProblems, IsolationCheckError } from '../../src/tenancy/isolation-check.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+let database: TestDatabase | undefined;
+afterEach(async () => {
+  await database?.destroy();
+  database = undefined;
+});
+
+const check = (db: TestDatabase) => findIsolationProblems(db.sql, { role: TENANT_ROLE, sharedTables: SHARED_TABLES });
+
+describe('the start-up isolation check', () => {
+  it('finds nothing wrong with the migrated schema', async () => {
+    database = await createTestDatabase();
+    expect(await check(database)).toEqual([]);
+  });
+
+  it('refuses a tenant table without FORCE, without RLS, or without a policy', async () => {
+    database = await createTestDatabase();
+    await database.sql.exec('ALTER TABLE comments NO FORCE ROW LEVEL SECURITY');
+    await database.sql.exec('ALTER TABLE projects DISABLE ROW LEVEL SECURITY');
+    await database.sql.exec('DROP POLICY tenant_isolation ON tasks');
+    expect(await check(database)).toEqual(
+      expect.arrayContaining([
+        'tenant-owned table comments does not FORCE ROW LEVEL SECURITY',
+        'table projects does not ENABLE ROW LEVEL SECURITY',
+        'table tasks has no RLS policy',
+      ]),
+    );
+  });
+
+  it('refuses a new tenant table that forgot its RLS, so the server will not start', async () => {
+    database = await createTestDatabase();
+    await database.sql.exec('CREATE TABLE labels (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, name text)');
+    await expect(prepareDatabase(database)).rejects.toBeInstanceOf(IsolationCheckError);
+    await expect(prepareDatabase(database)).rejects.toThrow(/labels does not ENABLE ROW LEVEL SECURITY/);
+  });
+
+  it('refuses a policy that lets every tenant see every row', async () => {
+    database = await createTestDatabase();
+    await database.sql.exec('CREATE POLICY everyone ON projects USING (true)');
+    await database.sql.query("INSERT INTO tenants (id, slug, name) VALUES ('00000000-0000-4000-8000-000000000001', 'x', 'x')");
+    await database.sql.query("INSERT INTO projects (tenant_id, name) VALUES ('00000000-0000-4000-8000-000000000001', 'p')");
+    expect(await check(database)).toContain('table projects shows rows to a tenant that does not exist');
+  });
+
+  it('refuses a tenant role that can bypass RLS', async () => {
+    database = await createTestDatabase();
+    // Roles are cluster-wide: a role of the test's own, so other suites keep the real one intact.
+    const role = `tg_bypass_${Math.random().toString(36).slice(2, 10)}`;
+    await database.sql.exec(`CREATE ROLE ${role} NOLOGIN BYPASSRLS`);
+    try {
+      const problems = await findIsolationProblems(database.sql, { role, sharedTables: SHARED_TABLES });
+      expect(problems).toContain(`role ${role} has BYPASSRLS`);
+    } finally {
+      await database.sql.exec(`DROP ROLE ${role}`);
+    }
+  });
+});

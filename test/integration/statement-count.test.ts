@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenantFixture } from '../helpers/fixtures.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+let server: TestServer;
+let token: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const tenant = await createTenantFixture(server.database, { slug: 'stmt', projects: 12, tasksPerProject: 12 });
+  await createTenantFixture(server.database, { slug: 'stmt-other', projects: 3, tasksPerProject: 3 });
+  token = await server.token(tenant.owner.id, tenant.slug);
+});
+afterAll(() => server?.close());
+
+async function statementsFor(query: string): Promise<string[]> {
+  const before = server.database.statements.length;
+  const { body } = await server.request(query, { token });
+  expect(body.errors).toBeUndefined();
+  return server.database.statements.slice(before);
+}
+
+const nested = (size: number) =>
+  `{ projects(first: ${size}) { totalCount edges { node { name tasks(first: ${size}) { totalCount edges { node {
+      title project { name } assignee { name } comments(first: 5) { totalCount edges { node { body author { name } } } } } } } } } } }`;
+
+describe('SQL statements per request', () => {
+  it('stay the same whatever the page size (no N+1), with the registry warm', async () => {
+    await statementsFor(nested(1)); // warms the registry
+    const small = await statementsFor(nested(2));
+    const large = await statementsFor(nested(12));
+    expect(large.length).toBe(small.length);
+    // Every statement ran inside a tenant transaction that first set the tenant and the role.
+    const setups = large.filter((sql) => sql.includes("set_config('role'") || sql.includes('set_config($1'));
+    expect(setups.length).toBeGreaterThan(0);
+    expect(large.some((sql) => /registry|FROM "public"."tenants"/.test(sql) && !sql.includes('set_config'))).toBe(false);
+  });
+
+  it('a list of tasks with project, assignee and comment count is constant too', async () => {
+    const query = (size: number) => `{ tasks(first: ${size}) { edges { node { title project { name } assignee { name } comments { totalCount } } } } }`;
+    await statementsFor(query(1));
+    expect((await statementsFor(query(100))).length).toBe((await statementsFor(query(3))).length);
+  });
+});

@@ -1,0 +1,43 @@
+import { GraphQLError } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { clientError } from '../../../src/errors/error-codes.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { counterValue } from '../../../src/observability/metrics.js';
+import { createErrorMask } from '../../../src/plugins/mask-error.js';
+
+const mask = createErrorMask(createLogger('silent'));
+const fromResolver = (original: Error) => new GraphQLError(original.message, { originalError: original, path: ['task'] });
+
+function prismaError(code: string, originalCode?: string) {
+  return Object.assign(new Error(`Invalid \`prisma.task.create()\`: Database error. Code: \`${originalCode}\`. INSERT INTO "tasks" ...`), {
+    code,
+    meta: originalCode ? { driverAdapterError: { cause: { originalCode, kind: 'postgres' } } } : {},
+  });
+}
+
+describe('the error mask', () => {
+  it('turns an RLS refusal (SQLSTATE 42501) into a generic FORBIDDEN and counts it', () => {
+    const before = counterValue('rls_violation');
+    const masked = mask(fromResolver(prismaError('P2039', '42501'))) as GraphQLError;
+    expect(masked.message).toBe('Access denied');
+    expect(masked.extensions).toEqual({ code: 'FORBIDDEN' });
+    expect(masked.path).toEqual(['task']);
+    expect(counterValue('rls_violation')).toBe(before + 1);
+  });
+
+  it('hides SQL, stacks and messages of unexpected errors', () => {
+    const masked = mask(fromResolver(new TypeError('cannot read tenant_id of undefined at SELECT ...'))) as GraphQLError;
+    expect(masked.message).toBe('Unexpected error');
+    expect(masked.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(JSON.stringify(masked.toJSON())).not.toMatch(/SELECT|tenant_id|TypeError/);
+  });
+
+  it('maps a record that is not there to NOT_FOUND and keeps coded client errors as they are', () => {
+    expect((mask(fromResolver(prismaError('P2025'))) as GraphQLError).extensions).toEqual({ code: 'NOT_FOUND' });
+    const coded = clientError('BAD_USER_INPUT', { fields: [{ field: 'input.title', message: 'must not be empty' }] });
+    expect(mask(fromResolver(coded))).toBeInstanceOf(GraphQLError);
+    expect((mask(fromResolver(coded)) as GraphQLError).extensions.code).toBe('BAD_USER_INPUT');
+    const syntax = new GraphQLError('Syntax Error: Expected Name, found <EOF>.');
+    expect(mask(syntax)).toBe(syntax);
+  });
+});
