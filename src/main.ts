@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { createDatabase } from './db/create-database.js';
 import { DatabaseInUseError } from './db/data-dir-lock.js';
 import { MigrationError } from './db/migrator.js';
+import { listenForRegistryChanges } from './db/registry-notifications.js';
 import { prepareDatabase } from './db/prepare-database.js';
 import { createLogger } from './observability/logger.js';
 import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
@@ -34,6 +35,11 @@ async function main(): Promise<void> {
     }
 
     const app = createApp({ config, database, logger, verifier, graphiqlToken });
+    const stopListening = config.databaseUrl
+      ? await listenForRegistryChanges(config.databaseUrl, app.registry, (error) =>
+          logger.warn({ err: error }, 'registry notifications failed; falling back to the cache TTL'),
+        )
+      : async () => {};
     const { url } = await app.start();
     logger.info({ url }, 'tenantgraph is listening');
     if (tokens.length > 0) {
@@ -47,6 +53,7 @@ async function main(): Promise<void> {
     const shutdown = async (signal: string) => {
       logger.info({ signal }, 'shutting down');
       await app.stop();
+      await stopListening();
       await database.close();
       process.exit(0);
     };

@@ -8,6 +8,8 @@ export const testDatabaseUrl = process.env.TEST_DATABASE_URL || undefined;
 export const testDatabaseKind = testDatabaseUrl ? 'postgres' : 'pglite';
 
 export interface TestDatabase extends Database {
+  /** The PostgreSQL URL of this database; undefined on PGlite. */
+  url: string | undefined;
   /** SQL statements Prisma has sent so far. */
   statements: string[];
   /** Drops the database (PostgreSQL) or closes it (PGlite). */
@@ -23,12 +25,14 @@ export async function createTestDatabase(options: { prepare?: boolean } = {}): P
   const onStatement = (sql: string) => statements.push(sql);
   let database: Database;
   let drop = async () => {};
+  let databaseUrl: string | undefined;
   if (testDatabaseUrl) {
     const name = `tg_test_${randomBytes(6).toString('hex')}`;
     await adminQuery(testDatabaseUrl, `CREATE DATABASE ${name}`);
     const url = new URL(testDatabaseUrl);
     url.pathname = `/${name}`;
-    database = await createDatabase({ databaseUrl: url.toString(), poolSize: 5, onStatement });
+    databaseUrl = url.toString();
+    database = await createDatabase({ databaseUrl, poolSize: 5, onStatement });
     drop = () => adminQuery(testDatabaseUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   } else {
     database = await createDatabase({ inMemory: true, onStatement });
@@ -36,6 +40,7 @@ export async function createTestDatabase(options: { prepare?: boolean } = {}): P
   if (options.prepare !== false) await prepareDatabase(database);
   return {
     ...database,
+    url: databaseUrl,
     statements,
     async destroy() {
       await database.close();

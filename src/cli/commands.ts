@@ -1,0 +1,109 @@
+import {
+  addMember,
+  addUser,
+  changeMemberRole,
+  createTenant,
+  listTenants,
+  removeMember,
+  requireTenant,
+  requireUser,
+  setTenantStatus,
+} from '../admin/tenant-admin.js';
+import { AdminError } from '../admin/admin-errors.js';
+import { loadOrCreateDevSigningKey } from '../auth/dev-signing-key.js';
+import { issueDevToken } from '../auth/issue-token.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/create-database.js';
+import { notifyRegistryChange } from '../db/registry-notifications.js';
+
+export interface CommandContext {
+  config: Config;
+  database: Database;
+  /** Flags after the command words: --name, --plan, --role, --user, --tenant, --ttl. */
+  flags: Record<string, string | undefined>;
+  out: (line: string) => void;
+}
+
+type Command = (args: string[], context: CommandContext) => Promise<void>;
+
+function need(args: string[], count: number, usage: string): string[] {
+  if (args.length !== count) throw new AdminError(`usage: ${usage}`);
+  return args;
+}
+
+const tenantStatus = (status: 'ACTIVE' | 'SUSPENDED'): Command => async (args, { database, out }) => {
+  const [slug] = need(args, 1, `tenant ${status === 'ACTIVE' ? 'activate' : 'suspend'} <slug>`);
+  const tenant = await setTenantStatus(database.prisma, slug ?? '', status);
+  await notifyRegistryChange(database.sql, { tenantId: tenant.id });
+  out(`tenant ${tenant.slug} (${tenant.id}) is now ${tenant.status}`);
+};
+
+export const COMMANDS: Record<string, Command> = {
+  'tenant create': async (args, { database, flags, out }) => {
+    const [slug] = need(args, 1, 'tenant create <slug> [--name <name>] [--plan <plan>]');
+    const tenant = await createTenant(database.prisma, { slug: slug ?? '', name: flags.name, plan: flags.plan });
+    out(`created tenant ${tenant.slug}\n  id:     ${tenant.id}\n  name:   ${tenant.name}\n  plan:   ${tenant.plan}\n  status: ${tenant.status}`);
+  },
+  'tenant suspend': tenantStatus('SUSPENDED'),
+  'tenant activate': tenantStatus('ACTIVE'),
+  'tenant list': async (args, { database, out }) => {
+    need(args, 0, 'tenant list');
+    const tenants = await listTenants(database.prisma);
+    if (tenants.length === 0) out('no tenants');
+    for (const tenant of tenants) {
+      out(`${tenant.slug}\t${tenant.id}\t${tenant.status}\t${tenant.plan}\t${tenant._count.memberships} members\t${tenant.name}`);
+    }
+  },
+  'user add': async (args, { database, flags, out }) => {
+    const [email] = need(args, 1, 'user add <email> [--name <name>]');
+    const user = await addUser(database.prisma, { email: email ?? '', name: flags.name });
+    out(`created user ${user.email}\n  id:   ${user.id}   (the token's sub)\n  name: ${user.name}`);
+  },
+  'member add': async (args, { database, flags, out }) => {
+    const [email, slug] = need(args, 2, 'member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>');
+    if (!flags.role) throw new AdminError('usage: member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>');
+    const { user, tenant, membership } = await addMember(database.prisma, email ?? '', slug ?? '', flags.role);
+    await notifyRegistryChange(database.sql, { tenantId: tenant.id, userId: user.id });
+    out(`${user.email} (${user.id}) is now ${membership.role} of ${tenant.slug} (${tenant.id})`);
+  },
+  'member remove': async (args, { database, out }) => {
+    const [email, slug] = need(args, 2, 'member remove <email> <tenant-slug>');
+    const { user, tenant } = await removeMember(database.prisma, email ?? '', slug ?? '');
+    await notifyRegistryChange(database.sql, { tenantId: tenant.id, userId: user.id });
+    out(`${user.email} (${user.id}) is no longer a member of ${tenant.slug} (${tenant.id})`);
+  },
+  'member role': async (args, { database, out }) => {
+    const [email, slug, role] = need(args, 3, 'member role <email> <tenant-slug> <OWNER|ADMIN|MEMBER|VIEWER>');
+    const changed = await changeMemberRole(database.prisma, email ?? '', slug ?? '', role ?? '');
+    await notifyRegistryChange(database.sql, { tenantId: changed.tenant.id, userId: changed.user.id });
+    out(`${changed.user.email} is now ${changed.role} of ${changed.tenant.slug}`);
+  },
+  'token issue': async (args, { config, database, flags, out }) => {
+    need(args, 0, 'token issue --user <email> --tenant <slug> [--ttl <duration>]');
+    if (config.jwt.jwksUrl) {
+      throw new AdminError('JWT_JWKS_URL is set: tokens come from that issuer, not from the development key');
+    }
+    if (!flags.user || !flags.tenant) throw new AdminError('usage: token issue --user <email> --tenant <slug> [--ttl <duration>]');
+    const ttl = flags.ttl ?? '1h';
+    if (!/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/.test(ttl)) {
+      throw new AdminError('--ttl is a duration such as 30m, 12h or 7d');
+    }
+    const [user, tenant] = await Promise.all([requireUser(database.prisma, flags.user), requireTenant(database.prisma, flags.tenant)]);
+    const key = await loadOrCreateDevSigningKey(config.dataDir);
+    out(await issueDevToken(key, { ...config.jwt, userId: user.id, tenant: tenant.slug, ttl }));
+  },
+};
+
+export const USAGE = `usage: npm run cli -- <command>
+
+  tenant create <slug> [--name <name>] [--plan <plan>]
+  tenant suspend <slug>
+  tenant activate <slug>
+  tenant list
+  user add <email> [--name <name>]
+  member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>
+  member remove <email> <tenant-slug>
+  member role <email> <tenant-slug> <OWNER|ADMIN|MEMBER|VIEWER>
+  token issue --user <email> --tenant <slug> [--ttl <duration>]   (prints the token alone)
+
+Uses DATABASE_URL when set, otherwise the embedded database in DATA_DIR (default ./.data).`;
