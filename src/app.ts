@@ -14,8 +14,8 @@ import { createErrorMask } from './plugins/mask-error.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useTenantScope } from './plugins/use-tenant-scope.js';
-import { schema } from './schema/index.js';
 import type { GraphQLContext } from './schema/context.js';
+import { schema } from './schema/index.js';
 import { createTenantResolver, TenantRejection } from './tenancy/resolve-tenant.js';
 import { TenantRegistry } from './tenancy/tenant-registry.js';
 
@@ -62,7 +62,8 @@ export function createApp(deps: AppDependencies): App {
       headers: JSON.stringify({
         Authorization: `Bearer ${deps.graphiqlToken ?? '<a token from: npm run cli -- token issue --user <email> --tenant <slug>>'}`,
       }),
-      defaultQuery: '{\n  viewer {\n    user { name email }\n    tenant { slug name }\n    role\n  }\n  projects(first: 10) {\n    totalCount\n    edges { node { id name tasks(first: 5) { totalCount edges { node { title status assignee { name } } } } } }\n  }\n}\n',
+      defaultQuery:
+        '{\n  viewer {\n    user { name email }\n    tenant { slug name }\n    role\n  }\n  projects(first: 10) {\n    totalCount\n    edges { node { id name tasks(first: 5) { totalCount edges { node { title status assignee { name } } } } } }\n  }\n}\n',
     },
     plugins: [useRequestId(), useTenantScope(), useOperationLog(logger)],
     // The tenant is resolved here, once per request; if it cannot be, nothing downstream runs.

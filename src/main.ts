@@ -6,8 +6,8 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { createDatabase } from './db/create-database.js';
 import { DatabaseInUseError } from './db/data-dir-lock.js';
 import { MigrationError } from './db/migrator.js';
-import { listenForRegistryChanges } from './db/registry-notifications.js';
 import { prepareDatabase } from './db/prepare-database.js';
+import { listenForRegistryChanges } from './db/registry-notifications.js';
 import { createLogger } from './observability/logger.js';
 import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
 import { IsolationCheckError } from './tenancy/isolation-check.js';
@@ -66,7 +66,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const known = error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof MigrationError || error instanceof IsolationCheckError;
-  process.stderr.write(`tenantgraph: ${known ? (error as Error).message : (error as Error)?.stack ?? String(error)}\n`);
+  const known =
+    error instanceof ConfigError ||
+    error instanceof DatabaseInUseError ||
+    error instanceof MigrationError ||
+    error instanceof IsolationCheckError;
+  process.stderr.write(`tenantgraph: ${known ? (error as Error).message : ((error as Error)?.stack ?? String(error))}\n`);
   process.exit(1);
 });

@@ -70,7 +70,10 @@ export async function removeMember(prisma: PrismaClient, userEmail: string, tena
 export async function changeMemberRole(prisma: PrismaClient, userEmail: string, tenantSlug: string, roleName: string) {
   const [user, tenant] = await Promise.all([requireUser(prisma, userEmail), requireTenant(prisma, tenantSlug)]);
   const memberRole = parse(role, roleName, 'role') as Role;
-  const updated = await prisma.membership.updateMany({ where: { tenantId: tenant.id, userId: user.id }, data: { role: memberRole } });
+  const updated = await prisma.membership.updateMany({
+    where: { tenantId: tenant.id, userId: user.id },
+    data: { role: memberRole },
+  });
   if (updated.count === 0) throw new AdminError(`${user.email} is not a member of ${tenant.slug}`);
   return { user, tenant, role: memberRole };
 }

@@ -1,3 +1,4 @@
+import { AdminError } from '../admin/admin-errors.js';
 import {
   addMember,
   addUser,
@@ -9,7 +10,6 @@ import {
   requireUser,
   setTenantStatus,
 } from '../admin/tenant-admin.js';
-import { AdminError } from '../admin/admin-errors.js';
 import { loadOrCreateDevSigningKey } from '../auth/dev-signing-key.js';
 import { issueDevToken } from '../auth/issue-token.js';
 import type { Config } from '../config/config.js';
@@ -31,18 +31,22 @@ function need(args: string[], count: number, usage: string): string[] {
   return args;
 }
 
-const tenantStatus = (status: 'ACTIVE' | 'SUSPENDED'): Command => async (args, { database, out }) => {
-  const [slug] = need(args, 1, `tenant ${status === 'ACTIVE' ? 'activate' : 'suspend'} <slug>`);
-  const tenant = await setTenantStatus(database.prisma, slug ?? '', status);
-  await notifyRegistryChange(database.sql, { tenantId: tenant.id });
-  out(`tenant ${tenant.slug} (${tenant.id}) is now ${tenant.status}`);
-};
+const tenantStatus =
+  (status: 'ACTIVE' | 'SUSPENDED'): Command =>
+  async (args, { database, out }) => {
+    const [slug] = need(args, 1, `tenant ${status === 'ACTIVE' ? 'activate' : 'suspend'} <slug>`);
+    const tenant = await setTenantStatus(database.prisma, slug ?? '', status);
+    await notifyRegistryChange(database.sql, { tenantId: tenant.id });
+    out(`tenant ${tenant.slug} (${tenant.id}) is now ${tenant.status}`);
+  };
 
 export const COMMANDS: Record<string, Command> = {
   'tenant create': async (args, { database, flags, out }) => {
     const [slug] = need(args, 1, 'tenant create <slug> [--name <name>] [--plan <plan>]');
     const tenant = await createTenant(database.prisma, { slug: slug ?? '', name: flags.name, plan: flags.plan });
-    out(`created tenant ${tenant.slug}\n  id:     ${tenant.id}\n  name:   ${tenant.name}\n  plan:   ${tenant.plan}\n  status: ${tenant.status}`);
+    out(
+      `created tenant ${tenant.slug}\n  id:     ${tenant.id}\n  name:   ${tenant.name}\n  plan:   ${tenant.plan}\n  status: ${tenant.status}`,
+    );
   },
   'tenant suspend': tenantStatus('SUSPENDED'),
   'tenant activate': tenantStatus('ACTIVE'),
@@ -83,12 +87,16 @@ export const COMMANDS: Record<string, Command> = {
     if (config.jwt.jwksUrl) {
       throw new AdminError('JWT_JWKS_URL is set: tokens come from that issuer, not from the development key');
     }
-    if (!flags.user || !flags.tenant) throw new AdminError('usage: token issue --user <email> --tenant <slug> [--ttl <duration>]');
+    if (!flags.user || !flags.tenant)
+      throw new AdminError('usage: token issue --user <email> --tenant <slug> [--ttl <duration>]');
     const ttl = flags.ttl ?? '1h';
     if (!/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/.test(ttl)) {
       throw new AdminError('--ttl is a duration such as 30m, 12h or 7d');
     }
-    const [user, tenant] = await Promise.all([requireUser(database.prisma, flags.user), requireTenant(database.prisma, flags.tenant)]);
+    const [user, tenant] = await Promise.all([
+      requireUser(database.prisma, flags.user),
+      requireTenant(database.prisma, flags.tenant),
+    ]);
     const key = await loadOrCreateDevSigningKey(config.dataDir);
     out(await issueDevToken(key, { ...config.jwt, userId: user.id, tenant: tenant.slug, ttl }));
   },

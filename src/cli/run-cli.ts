@@ -7,7 +7,11 @@ import { prepareDatabase } from '../db/prepare-database.js';
 import { COMMANDS, USAGE } from './commands.js';
 
 /** Runs one administrative command; returns the process exit code. */
-export async function runCli(argv: string[], out = (line: string) => process.stdout.write(`${line}\n`), err = (line: string) => process.stderr.write(`${line}\n`)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  out = (line: string) => process.stdout.write(`${line}\n`),
+  err = (line: string) => process.stderr.write(`${line}\n`),
+): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -23,7 +27,9 @@ export async function runCli(argv: string[], out = (line: string) => process.std
   }
   try {
     const config = loadConfig();
-    const database = await createDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl, poolSize: 2 } : { dataDir: config.dataDir });
+    const database = await createDatabase(
+      config.databaseUrl ? { databaseUrl: config.databaseUrl, poolSize: 2 } : { dataDir: config.dataDir },
+    );
     try {
       await prepareDatabase(database);
       await command(rest, { config, database, flags: parsed.values, out });

@@ -6,8 +6,8 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
-import { createPgliteRunner } from './pglite-runner.js';
 import { createPgRunner } from './pg-runner.js';
+import { createPgliteRunner } from './pglite-runner.js';
 import type { SqlRunner } from './sql-runner.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { increment } from '../observability/metrics.js';
-import type { RegistrySource } from '../tenancy/tenant-registry.js';
 import { isUuid } from '../tenancy/resolve-tenant.js';
+import type { RegistrySource } from '../tenancy/tenant-registry.js';
 
 /** The registry's view of the shared tables, read through the trusted system client. */
 export function createRegistrySource(prisma: PrismaClient): RegistrySource {

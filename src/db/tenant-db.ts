@@ -1,5 +1,5 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
 import { getDatamodel } from '../generated/pothos-types.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
 import { tenancyExtension } from '../tenancy/tenant-client.js';
 import { TenantScope } from '../tenancy/tenant-scope.js';
 

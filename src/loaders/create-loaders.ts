@@ -10,12 +10,14 @@ import { currentTenant } from '../tenancy/tenant-context.js';
  */
 export function createLoaders(db: TenantDb, tenantId: string) {
   const tenantKey = (id: string) => scopedKey([id], tenantId);
-  const ownBatch = <K, V>(load: (keys: readonly K[]) => Promise<V[]>) => (keys: readonly K[]) => {
-    if (currentTenant('a DataLoader batch').tenantId !== tenantId) {
-      throw new Error('a DataLoader was used outside the tenant it was created for');
-    }
-    return load(keys);
-  };
+  const ownBatch =
+    <K, V>(load: (keys: readonly K[]) => Promise<V[]>) =>
+    (keys: readonly K[]) => {
+      if (currentTenant('a DataLoader batch').tenantId !== tenantId) {
+        throw new Error('a DataLoader was used outside the tenant it was created for');
+      }
+      return load(keys);
+    };
 
   return {
     userById: new DataLoader<string, User | null, string>(

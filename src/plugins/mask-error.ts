@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
-import { ErrorCode } from '../errors/error-codes.js';
 import { isConstraintViolation, isRecordNotFound, isRlsViolation } from '../errors/database-errors.js';
+import { ErrorCode } from '../errors/error-codes.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
 import { peekTenant } from '../tenancy/tenant-context.js';
@@ -29,7 +29,10 @@ export function createErrorMask(logger: Logger) {
     }
     if (isRlsViolation(original)) {
       increment('rls_violation');
-      logger.warn({ securityEvent: 'rls_violation', tenant: peekTenant(), path: error.path }, 'row-level security refused a statement');
+      logger.warn(
+        { securityEvent: 'rls_violation', tenant: peekTenant(), path: error.path },
+        'row-level security refused a statement',
+      );
       return coded(error, 'FORBIDDEN');
     }
     if (isRecordNotFound(original)) return coded(error, 'NOT_FOUND');

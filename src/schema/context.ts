@@ -1,6 +1,6 @@
-import type { TenantContext } from '../tenancy/tenant-context.js';
 import type { TenantDb } from '../db/tenant-db.js';
 import type { Loaders } from '../loaders/create-loaders.js';
+import type { TenantContext } from '../tenancy/tenant-context.js';
 
 /**
  * What every resolver receives. Built once per request by the context factory after the tenant is

@@ -36,11 +36,20 @@ const DEMO = [
 /** The demo login per tenant (its owner), once demo data is there. */
 export async function demoLogins(database: Database): Promise<DemoLogin[]> {
   const owners = await database.prisma.membership.findMany({
-    where: { role: 'OWNER', tenant: { slug: { in: DEMO.map((demo) => demo.tenant.slug) } }, user: { email: { endsWith: '.test' } } },
+    where: {
+      role: 'OWNER',
+      tenant: { slug: { in: DEMO.map((demo) => demo.tenant.slug) } },
+      user: { email: { endsWith: '.test' } },
+    },
     include: { user: true, tenant: true },
     orderBy: { tenant: { slug: 'asc' } },
   });
-  return owners.map((owner) => ({ email: owner.user.email, userId: owner.userId, tenantSlug: owner.tenant.slug, role: owner.role }));
+  return owners.map((owner) => ({
+    email: owner.user.email,
+    userId: owner.userId,
+    tenantSlug: owner.tenant.slug,
+    role: owner.role,
+  }));
 }
 
 /** Seeds two demo tenants, only into a database that has no tenant yet. Returns whether it did. */
@@ -56,7 +65,13 @@ export async function seedDemoIfEmpty(database: Database): Promise<boolean> {
       members.push(user.id);
     }
     // Tenant-owned rows go through the tenant client, like any request's would.
-    const context = { tenantId: tenant.id, tenantSlug: tenant.slug, userId: members[0] ?? '', role: 'OWNER', requestId: `seed-${randomUUID()}` };
+    const context = {
+      tenantId: tenant.id,
+      tenantSlug: tenant.slug,
+      userId: members[0] ?? '',
+      role: 'OWNER',
+      requestId: `seed-${randomUUID()}`,
+    };
     await runInTenant(context, async () => {
       for (const projectSeed of demo.projects) {
         const project = await db.project.create({ data: { tenantId: tenant.id, name: projectSeed.name } });
@@ -65,7 +80,9 @@ export async function seedDemoIfEmpty(database: Database): Promise<boolean> {
             data: { tenantId: tenant.id, projectId: project.id, title, assigneeId: members[index % members.length] ?? null },
           });
           if (index === 0) {
-            await db.comment.create({ data: { tenantId: tenant.id, taskId: task.id, authorId: context.userId, body: 'Let’s start here.' } });
+            await db.comment.create({
+              data: { tenantId: tenant.id, taskId: task.id, authorId: context.userId, body: 'Let’s start here.' },
+            });
           }
         }
       }

@@ -1,5 +1,5 @@
-import type { TokenVerifier } from '../auth/token-verifier.js';
 import { bearerToken } from '../auth/bearer-token.js';
+import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { TenantContext } from './tenant-context.js';
 import type { TenantRegistry } from './tenant-registry.js';
 

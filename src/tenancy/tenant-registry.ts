@@ -57,9 +57,7 @@ export class TenantRegistry {
   }
 
   membership(tenantId: string, userId: string): Promise<MembershipRecord | null> {
-    return this.cached(this.memberships, `${tenantId}\u0000${userId}`, () =>
-      this.source.findMembership(tenantId, userId),
-    );
+    return this.cached(this.memberships, `${tenantId}\u0000${userId}`, () => this.source.findMembership(tenantId, userId));
   }
 
   /** Forgets a tenant (by id, under every key it was cached by) and all its memberships. */

@@ -47,7 +47,12 @@ export async function createTenantFixture(
       projectIds.push(project.id);
       for (let t = 0; t < (options.tasksPerProject ?? 2); t++) {
         const task = await db.task.create({
-          data: { tenantId: tenant.id, projectId: project.id, title: `${slug} task ${p}.${t}`, assigneeId: t % 2 ? member.id : owner.id },
+          data: {
+            tenantId: tenant.id,
+            projectId: project.id,
+            title: `${slug} task ${p}.${t}`,
+            assigneeId: t % 2 ? member.id : owner.id,
+          },
         });
         taskIds.push(task.id);
         const comment = await db.comment.create({

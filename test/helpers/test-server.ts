@@ -1,9 +1,9 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createApp, type App } from '../../src/app.js';
+import { type App, createApp } from '../../src/app.js';
 import { createDevSigningKey, type DevSigningKey } from '../../src/auth/dev-signing-key.js';
 import { issueDevToken } from '../../src/auth/issue-token.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
-import { loadConfig, type Config } from '../../src/config/config.js';
+import { type Config, loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -12,7 +12,11 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
   headers: Headers;
   body: {
     data?: Data | null;
-    errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; fields?: { field: string; message: string }[] } }[];
+    errors?: {
+      message: string;
+      path?: (string | number)[];
+      extensions?: { code?: string; fields?: { field: string; message: string }[] };
+    }[];
   };
 }
 
@@ -35,7 +39,11 @@ export interface TestServer {
 /** A real server on a loopback port, over a fresh database (PGlite, or PostgreSQL when configured). */
 export async function startTestServer(options: { database?: TestDatabase; registryTtlMs?: number } = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', REGISTRY_TTL_MS: String(options.registryTtlMs ?? 5000) });
+  const config = loadConfig({
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    REGISTRY_TTL_MS: String(options.registryTtlMs ?? 5000),
+  });
   const devKey = await createDevSigningKey();
   const app = createApp({
     config,

@@ -36,7 +36,11 @@ afterAll(async () => {
 async function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(argv, (line) => out.push(line), (line) => err.push(line));
+  const code = await runCli(
+    argv,
+    (line) => out.push(line),
+    (line) => err.push(line),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -73,7 +77,9 @@ describe('npm run cli', () => {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token.out}` },
         body: JSON.stringify({ query: '{ viewer { role tenant { slug } user { email } } }' }),
       });
-      expect(await response.json()).toEqual({ data: { viewer: { role: 'ADMIN', tenant: { slug: 'cli-co' }, user: { email: 'zoe@cli.test' } } } });
+      expect(await response.json()).toEqual({
+        data: { viewer: { role: 'ADMIN', tenant: { slug: 'cli-co' }, user: { email: 'zoe@cli.test' } } },
+      });
     } finally {
       await app.stop(100);
       await database.close();
@@ -84,60 +90,83 @@ describe('npm run cli', () => {
     expect(await cli('tenant', 'create', 'Bad Slug!')).toMatchObject({ code: 1, err: expect.stringContaining('slug') });
     expect(await cli('tenant', 'create', 'cli-co')).toMatchObject({ code: 1, err: 'a tenant with slug cli-co already exists' });
     expect(await cli('user', 'add', 'not-an-email')).toMatchObject({ code: 1, err: 'email: not a valid email address' });
-    expect(await cli('member', 'add', 'zoe@cli.test', 'cli-co', '--role', 'BOSS')).toMatchObject({ code: 1, err: expect.stringContaining('a role is one of') });
-    expect(await cli('member', 'remove', 'nobody@cli.test', 'cli-co')).toMatchObject({ code: 1, err: 'no user with email nobody@cli.test' });
+    expect(await cli('member', 'add', 'zoe@cli.test', 'cli-co', '--role', 'BOSS')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('a role is one of'),
+    });
+    expect(await cli('member', 'remove', 'nobody@cli.test', 'cli-co')).toMatchObject({
+      code: 1,
+      err: 'no user with email nobody@cli.test',
+    });
     expect(await cli('tenant', 'suspend', 'no-such')).toMatchObject({ code: 1, err: 'no tenant with slug no-such' });
-    expect(await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co', '--ttl', 'forever')).toMatchObject({ code: 1 });
+    expect(await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co', '--ttl', 'forever')).toMatchObject({
+      code: 1,
+    });
     expect(await cli('frobnicate')).toMatchObject({ code: 1, err: expect.stringContaining('unknown command') });
-    expect(await cli('tenant', 'create', 'x', '--colour', 'red')).toMatchObject({ code: 1, err: expect.stringContaining('--colour') });
+    expect(await cli('tenant', 'create', 'x', '--colour', 'red')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('--colour'),
+    });
     expect((await cli('tenant', 'list')).out.split('\n')).toHaveLength(1);
   });
 
   it('changes roles, removes members, suspends and reactivates', async () => {
     await cli('user', 'add', 'yan@cli.test');
     expect((await cli('member', 'add', 'yan@cli.test', 'cli-co', '--role', 'VIEWER')).code).toBe(0);
-    expect(await cli('member', 'role', 'yan@cli.test', 'cli-co', 'MEMBER')).toMatchObject({ code: 0, out: 'yan@cli.test is now MEMBER of cli-co' });
+    expect(await cli('member', 'role', 'yan@cli.test', 'cli-co', 'MEMBER')).toMatchObject({
+      code: 0,
+      out: 'yan@cli.test is now MEMBER of cli-co',
+    });
     expect((await cli('member', 'remove', 'yan@cli.test', 'cli-co')).code).toBe(0);
     expect((await cli('tenant', 'suspend', 'cli-co')).out).toMatch(/is now SUSPENDED$/);
     expect((await cli('tenant', 'activate', 'cli-co')).out).toMatch(/is now ACTIVE$/);
   });
 
   // Each database has its own concurrency story; only the one under test is specified here.
-  if (!process.env.TEST_DATABASE_URL) it('says clearly when the embedded database is held by a running server', async () => {
-    const server = await openDatabase();
-    try {
-      const result = await cli('tenant', 'list');
-      expect(result.code).toBe(1);
-      expect(result.err).toContain('is in use by another process');
-      expect(result.err).toContain('stop the server');
-    } finally {
-      await server.close();
-    }
-  });
+  if (!process.env.TEST_DATABASE_URL)
+    it('says clearly when the embedded database is held by a running server', async () => {
+      const server = await openDatabase();
+      try {
+        const result = await cli('tenant', 'list');
+        expect(result.code).toBe(1);
+        expect(result.err).toContain('is in use by another process');
+        expect(result.err).toContain('stop the server');
+      } finally {
+        await server.close();
+      }
+    });
 
-  if (process.env.TEST_DATABASE_URL) it('reaches a running server’s registry at once through LISTEN/NOTIFY', async () => {
-    const database = await openDatabase();
-    const config = loadConfig();
-    const app = createApp({ config, database, logger: createLogger('silent'), verifier: createTokenVerifier({ ...config.jwt, devKey: await loadOrCreateDevSigningKey(dataDir) }) });
-    const stop = await listenForRegistryChanges(process.env.DATABASE_URL ?? '', app.registry, () => {});
-    try {
-      const token = (await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co')).out;
-      const ask = async () =>
-        (await app.yoga.fetch('http://localhost/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query: '{ viewer { role } }' }),
-        })).status;
-      expect(await ask()).toBe(200);
-      await cli('tenant', 'suspend', 'cli-co');
-      const deadline = Date.now() + 2000;
-      while ((await ask()) === 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await ask()).toBe(403);
-    } finally {
-      await cli('tenant', 'activate', 'cli-co');
-      await stop();
-      await app.stop(100);
-      await database.close();
-    }
-  });
+  if (process.env.TEST_DATABASE_URL)
+    it('reaches a running server’s registry at once through LISTEN/NOTIFY', async () => {
+      const database = await openDatabase();
+      const config = loadConfig();
+      const app = createApp({
+        config,
+        database,
+        logger: createLogger('silent'),
+        verifier: createTokenVerifier({ ...config.jwt, devKey: await loadOrCreateDevSigningKey(dataDir) }),
+      });
+      const stop = await listenForRegistryChanges(process.env.DATABASE_URL ?? '', app.registry, () => {});
+      try {
+        const token = (await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co')).out;
+        const ask = async () =>
+          (
+            await app.yoga.fetch('http://localhost/graphql', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+              body: JSON.stringify({ query: '{ viewer { role } }' }),
+            })
+          ).status;
+        expect(await ask()).toBe(200);
+        await cli('tenant', 'suspend', 'cli-co');
+        const deadline = Date.now() + 2000;
+        while ((await ask()) === 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await ask()).toBe(403);
+      } finally {
+        await cli('tenant', 'activate', 'cli-co');
+        await stop();
+        await app.stop(100);
+        await database.close();
+      }
+    });
 });

@@ -31,7 +31,14 @@ describe('hundreds of concurrent, interleaved requests from several tenants', ()
           });
           return { fixture, kind: 'failing' as const, body: failing.body };
         }
-        const { body } = await server.request<{ viewer: { tenant: { slug: string } }; projects: { edges: { node: { name: string; tasks: { edges: { node: { title: string; assignee: { email: string } | null } }[] } } }[] } }>(
+        const { body } = await server.request<{
+          viewer: { tenant: { slug: string } };
+          projects: {
+            edges: {
+              node: { name: string; tasks: { edges: { node: { title: string; assignee: { email: string } | null } }[] } };
+            }[];
+          };
+        }>(
           '{ viewer { tenant { slug } } projects(first: 10) { edges { node { name tasks(first: 10) { edges { node { title assignee { email } } } } } } } }',
           { token },
         );
@@ -45,10 +52,15 @@ describe('hundreds of concurrent, interleaved requests from several tenants', ()
       }
       if (kind === 'read') {
         expect(body.errors).toBeUndefined();
-        const data = body.data as { viewer: { tenant: { slug: string } }; projects: { edges: { node: { name: string; tasks: { edges: unknown[] } } }[] } };
+        const data = body.data as {
+          viewer: { tenant: { slug: string } };
+          projects: { edges: { node: { name: string; tasks: { edges: unknown[] } } }[] };
+        };
         expect(data.viewer.tenant.slug).toBe(fixture.slug);
         expect(data.projects.edges).toHaveLength(2);
-        expect(data.projects.edges.every((edge) => edge.node.name.startsWith(fixture.slug) && edge.node.tasks.edges.length === 2)).toBe(true);
+        expect(
+          data.projects.edges.every((edge) => edge.node.name.startsWith(fixture.slug) && edge.node.tasks.edges.length === 2),
+        ).toBe(true);
       } else {
         expect(body.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
       }

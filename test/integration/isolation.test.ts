@@ -37,8 +37,12 @@ describe('reads', () => {
     );
     expect(body.errors).toBeUndefined();
     expect(body.data?.projects.totalCount).toBe(3);
-    expect(body.data?.projects.edges.map((edge) => edge.node.id).sort()).toEqual(a.projectIds.map((id) => globalId('Project', id)).sort());
-    const archived = await asA<{ projects: { totalCount: number } }>('{ projects(first: 50, includeArchived: true) { totalCount } }');
+    expect(body.data?.projects.edges.map((edge) => edge.node.id).sort()).toEqual(
+      a.projectIds.map((id) => globalId('Project', id)).sort(),
+    );
+    const archived = await asA<{ projects: { totalCount: number } }>(
+      '{ projects(first: 50, includeArchived: true) { totalCount } }',
+    );
     expect(archived.body.data?.projects.totalCount).toBe(4);
   });
 
@@ -49,7 +53,14 @@ describe('reads', () => {
           node: {
             tasks: {
               totalCount: number;
-              edges: { node: { title: string; project: { name: string }; assignee: { email: string } | null; comments: { totalCount: number; edges: { node: { body: string; author: { email: string } } }[] } } }[];
+              edges: {
+                node: {
+                  title: string;
+                  project: { name: string };
+                  assignee: { email: string } | null;
+                  comments: { totalCount: number; edges: { node: { body: string; author: { email: string } } }[] };
+                };
+              }[];
             };
           };
         }[];
@@ -78,7 +89,9 @@ describe('reads', () => {
 
   it('members lists only tenant A’s members', async () => {
     const { body } = await asA<{ members: { user: { email: string }; role: string }[] }>('{ members { user { email } role } }');
-    expect(body.data?.members.map((member) => member.user.email).sort()).toEqual([a.owner.email, a.member.email, a.viewer.email].sort());
+    expect(body.data?.members.map((member) => member.user.email).sort()).toEqual(
+      [a.owner.email, a.member.email, a.viewer.email].sort(),
+    );
   });
 
   it('project(id), task(id) and node(id) answer null for every kind of tenant B row, like for ids that never existed', async () => {
@@ -110,22 +123,62 @@ describe('reads', () => {
       { u: globalId('User', b.owner.id) },
     );
     expect(byAssignee.body.data?.tasks).toEqual({ totalCount: 0, edges: [] });
-    const own = await asA<{ tasks: { totalCount: number } }>('query($u: ID) { tasks(assigneeId: $u, first: 50) { totalCount } }', {
-      u: globalId('User', a.member.id),
-    });
+    const own = await asA<{ tasks: { totalCount: number } }>(
+      'query($u: ID) { tasks(assigneeId: $u, first: 50) { totalCount } }',
+      {
+        u: globalId('User', a.member.id),
+      },
+    );
     expect(own.body.data?.tasks.totalCount).toBe(3);
   });
 });
 
 describe('writes on tenant B ids', () => {
   const cases: [string, string, () => Record<string, unknown>, string][] = [
-    ['updateProject', 'mutation($input: UpdateProjectInput!) { updateProject(input: $input) { id } }', () => ({ input: { id: globalId('Project', b.projectIds[0] ?? ''), name: 'hijacked' } }), 'NOT_FOUND'],
-    ['archiveProject', 'mutation($id: ID!) { archiveProject(id: $id) { id } }', () => ({ id: globalId('Project', b.projectIds[0] ?? '') }), 'NOT_FOUND'],
-    ['createTask in a tenant B project', 'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }', () => ({ input: { projectId: globalId('Project', b.projectIds[0] ?? ''), title: 'planted' } }), 'NOT_FOUND'],
-    ['createTask assigned to a tenant B user', 'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }', () => ({ input: { projectId: globalId('Project', a.projectIds[0] ?? ''), title: 'x', assigneeId: globalId('User', b.owner.id) } }), 'BAD_USER_INPUT'],
-    ['updateTask', 'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }', () => ({ input: { id: globalId('Task', b.taskIds[0] ?? ''), title: 'hijacked', status: 'DONE' } }), 'NOT_FOUND'],
-    ['deleteTask', 'mutation($id: ID!) { deleteTask(id: $id) }', () => ({ id: globalId('Task', b.taskIds[0] ?? '') }), 'NOT_FOUND'],
-    ['addComment', 'mutation($input: AddCommentInput!) { addComment(input: $input) { id } }', () => ({ input: { taskId: globalId('Task', b.taskIds[0] ?? ''), body: 'planted' } }), 'NOT_FOUND'],
+    [
+      'updateProject',
+      'mutation($input: UpdateProjectInput!) { updateProject(input: $input) { id } }',
+      () => ({ input: { id: globalId('Project', b.projectIds[0] ?? ''), name: 'hijacked' } }),
+      'NOT_FOUND',
+    ],
+    [
+      'archiveProject',
+      'mutation($id: ID!) { archiveProject(id: $id) { id } }',
+      () => ({ id: globalId('Project', b.projectIds[0] ?? '') }),
+      'NOT_FOUND',
+    ],
+    [
+      'createTask in a tenant B project',
+      'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
+      () => ({ input: { projectId: globalId('Project', b.projectIds[0] ?? ''), title: 'planted' } }),
+      'NOT_FOUND',
+    ],
+    [
+      'createTask assigned to a tenant B user',
+      'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
+      () => ({
+        input: { projectId: globalId('Project', a.projectIds[0] ?? ''), title: 'x', assigneeId: globalId('User', b.owner.id) },
+      }),
+      'BAD_USER_INPUT',
+    ],
+    [
+      'updateTask',
+      'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }',
+      () => ({ input: { id: globalId('Task', b.taskIds[0] ?? ''), title: 'hijacked', status: 'DONE' } }),
+      'NOT_FOUND',
+    ],
+    [
+      'deleteTask',
+      'mutation($id: ID!) { deleteTask(id: $id) }',
+      () => ({ id: globalId('Task', b.taskIds[0] ?? '') }),
+      'NOT_FOUND',
+    ],
+    [
+      'addComment',
+      'mutation($input: AddCommentInput!) { addComment(input: $input) { id } }',
+      () => ({ input: { taskId: globalId('Task', b.taskIds[0] ?? ''), body: 'planted' } }),
+      'NOT_FOUND',
+    ],
   ];
 
   for (const [name, mutation, variables, code] of cases) {
@@ -155,10 +208,10 @@ describe('rows planted directly in SQL, breaking the app’s assumptions', () =>
       // Replica mode skips foreign-key triggers: the only way such a row could exist.
       await session.exec("SET session_replication_role = 'replica'");
       try {
-        await session.query(
-          "INSERT INTO tasks (tenant_id, project_id, title) VALUES ($1, $2, 'planted tenant-b row')",
-          [b.id, a.projectIds[0]],
-        );
+        await session.query("INSERT INTO tasks (tenant_id, project_id, title) VALUES ($1, $2, 'planted tenant-b row')", [
+          b.id,
+          a.projectIds[0],
+        ]);
       } finally {
         await session.exec("SET session_replication_role = 'origin'");
       }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrate, MigrationError, readMigrations, type Migration } from '../../src/db/migrator.js';
+import { type Migration, MigrationError, migrate, readMigrations } from '../../src/db/migrator.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 let database: TestDatabase | undefined;
@@ -9,7 +9,9 @@ afterEach(async () => {
 });
 
 const applied = (db: TestDatabase) =>
-  db.sql.query<{ name: string }>('SELECT name FROM _tenantgraph_migrations ORDER BY name').then((rows) => rows.map((row) => row.name));
+  db.sql
+    .query<{ name: string }>('SELECT name FROM _tenantgraph_migrations ORDER BY name')
+    .then((rows) => rows.map((row) => row.name));
 
 describe('the migrator', () => {
   it('applies every migration once, and a second run applies nothing', async () => {

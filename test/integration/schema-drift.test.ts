@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as enums from '../../src/generated/prisma/enums.js';
 import { getDatamodel } from '../../src/generated/pothos-types.js';
+import * as enums from '../../src/generated/prisma/enums.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 // Migrations are hand-written SQL; the Prisma schema is the source of types. This proves they
@@ -26,9 +26,16 @@ const PG_TYPES: Record<string, string[]> = {
 
 describe('the Prisma schema and the migrated database', () => {
   it('agree on every table and column', async () => {
-    const runtime = (database.prisma as unknown as { _runtimeDataModel?: { models: Record<string, RuntimeModel> } })._runtimeDataModel;
+    const runtime = (database.prisma as unknown as { _runtimeDataModel?: { models: Record<string, RuntimeModel> } })
+      ._runtimeDataModel;
     if (!runtime) throw new Error('Prisma no longer exposes its runtime data model; update this test');
-    const columns = await database.sql.query<{ table_name: string; column_name: string; data_type: string; udt_name: string; is_nullable: string }>(
+    const columns = await database.sql.query<{
+      table_name: string;
+      column_name: string;
+      data_type: string;
+      udt_name: string;
+      is_nullable: string;
+    }>(
       "SELECT table_name, column_name, data_type, udt_name, is_nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '_tenantgraph_migrations'",
     );
     const datamodel = getDatamodel().datamodel.models;
@@ -63,7 +70,8 @@ describe('the Prisma schema and the migrated database', () => {
         WHERE n.nspname = 'public' AND i.indisunique AND t.relname <> '_tenantgraph_migrations'
         GROUP BY t.relname, i.indexrelid, i.indisprimary`,
     );
-    const runtime = (database.prisma as unknown as { _runtimeDataModel: { models: Record<string, RuntimeModel> } })._runtimeDataModel;
+    const runtime = (database.prisma as unknown as { _runtimeDataModel: { models: Record<string, RuntimeModel> } })
+      ._runtimeDataModel;
     const expected: string[] = [];
     for (const [modelName, model] of Object.entries(getDatamodel().datamodel.models)) {
       const runtimeModel = runtime.models[modelName];
@@ -71,10 +79,13 @@ describe('the Prisma schema and the migrated database', () => {
       const table = runtimeModel?.dbName ?? modelName;
       const primary = model.primaryKey?.fields ?? model.fields.filter((field) => field.isId).map((field) => field.name);
       expected.push(`${table} PRIMARY (${primary.map(column).join(', ')})`);
-      for (const field of model.fields.filter((candidate) => candidate.isUnique)) expected.push(`${table} UNIQUE (${column(field.name)})`);
+      for (const field of model.fields.filter((candidate) => candidate.isUnique))
+        expected.push(`${table} UNIQUE (${column(field.name)})`);
       for (const unique of model.uniqueIndexes) expected.push(`${table} UNIQUE (${unique.fields.map(column).join(', ')})`);
     }
-    const actual = indexes.map((index) => `${index.table_name} ${index.is_primary ? 'PRIMARY' : 'UNIQUE'} (${index.columns.join(', ')})`);
+    const actual = indexes.map(
+      (index) => `${index.table_name} ${index.is_primary ? 'PRIMARY' : 'UNIQUE'} (${index.columns.join(', ')})`,
+    );
     expect(actual.sort()).toEqual(expected.sort());
   });
 

@@ -37,7 +37,8 @@ describe('SQL statements per request', () => {
   });
 
   it('a list of tasks with project, assignee and comment count is constant too', async () => {
-    const query = (size: number) => `{ tasks(first: ${size}) { edges { node { title project { name } assignee { name } comments { totalCount } } } } }`;
+    const query = (size: number) =>
+      `{ tasks(first: ${size}) { edges { node { title project { name } assignee { name } comments { totalCount } } } } }`;
     await statementsFor(query(1));
     expect((await statementsFor(query(100))).length).toBe((await statementsFor(query(3))).length);
   });

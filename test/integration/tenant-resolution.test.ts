@@ -1,4 +1,4 @@
-import { SignJWT, base64url } from 'jose';
+import { base64url, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTenantStatus } from '../../src/admin/tenant-admin.js';
 import { createDevSigningKey } from '../../src/auth/dev-signing-key.js';
@@ -24,7 +24,10 @@ const VIEWER = '{ viewer { role tenant { slug } } }';
 const unauthenticated = { errors: [{ message: 'Authentication required', extensions: { code: 'UNAUTHENTICATED' } }] };
 const forbidden = { errors: [{ message: 'Access denied', extensions: { code: 'FORBIDDEN' } }] };
 
-function sign(claims: Record<string, unknown>, options: { issuer?: string; audience?: string; exp?: number; nbf?: number; key?: CryptoKey } = {}) {
+function sign(
+  claims: Record<string, unknown>,
+  options: { issuer?: string; audience?: string; exp?: number; nbf?: number; key?: CryptoKey } = {},
+) {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', kid: server.devKey.kid })
@@ -100,7 +103,13 @@ describe('401: no usable token', () => {
   it('alg none, another key, an HMAC token keyed with the public key, a tampered payload', async () => {
     const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }));
     const payload = base64url.encode(
-      JSON.stringify({ sub: a.owner.id, tid: a.slug, iss: server.config.jwt.issuer, aud: server.config.jwt.audience, exp: Math.floor(Date.now() / 1000) + 600 }),
+      JSON.stringify({
+        sub: a.owner.id,
+        tid: a.slug,
+        iss: server.config.jwt.issuer,
+        aud: server.config.jwt.audience,
+        exp: Math.floor(Date.now() / 1000) + 600,
+      }),
     );
     await expectRejected(`${header}.${payload}.`, 401);
 
@@ -118,7 +127,9 @@ describe('401: no usable token', () => {
 
     const genuine = await sign({ sub: a.owner.id, tid: a.slug });
     const [h, , s] = genuine.split('.');
-    const forgedPayload = base64url.encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(base64url.decode(genuine.split('.')[1] ?? ''))), tid: b.slug }));
+    const forgedPayload = base64url.encode(
+      JSON.stringify({ ...JSON.parse(new TextDecoder().decode(base64url.decode(genuine.split('.')[1] ?? ''))), tid: b.slug }),
+    );
     await expectRejected(`${h}.${forgedPayload}.${s}`, 401);
   });
 

@@ -52,13 +52,17 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateTaskInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
       const id = parseGlobalId(input.id, 'Task', 'input.id');
-      const data = validate(
-        z.object({ title: title.optional(), status: z.enum(['TODO', 'IN_PROGRESS', 'DONE']).optional() }),
-        { title: input.title, status: input.status ?? undefined },
-      );
+      const data = validate(z.object({ title: title.optional(), status: z.enum(['TODO', 'IN_PROGRESS', 'DONE']).optional() }), {
+        title: input.title,
+        status: input.status ?? undefined,
+      });
       if (input.status === null) throw badInput([{ field: 'input.status', message: 'must not be null' }]);
       const assigneeId =
-        input.assigneeId === undefined ? undefined : input.assigneeId === null ? null : await requireMember(context.db, input.assigneeId);
+        input.assigneeId === undefined
+          ? undefined
+          : input.assigneeId === null
+            ? null
+            : await requireMember(context.db, input.assigneeId);
       await requireTask(context.db, id);
       return context.db.task.update({
         ...query,

@@ -1,5 +1,5 @@
-import { builder } from '../builder.js';
 import { notFound } from '../../errors/error-codes.js';
+import { builder } from '../builder.js';
 import { RoleEnum } from '../shared/enums.js';
 
 builder.prismaObject('Tenant', {

@@ -9,10 +9,13 @@ const mask = createErrorMask(createLogger('silent'));
 const fromResolver = (original: Error) => new GraphQLError(original.message, { originalError: original, path: ['task'] });
 
 function prismaError(code: string, originalCode?: string) {
-  return Object.assign(new Error(`Invalid \`prisma.task.create()\`: Database error. Code: \`${originalCode}\`. INSERT INTO "tasks" ...`), {
-    code,
-    meta: originalCode ? { driverAdapterError: { cause: { originalCode, kind: 'postgres' } } } : {},
-  });
+  return Object.assign(
+    new Error(`Invalid \`prisma.task.create()\`: Database error. Code: \`${originalCode}\`. INSERT INTO "tasks" ...`),
+    {
+      code,
+      meta: originalCode ? { driverAdapterError: { cause: { originalCode, kind: 'postgres' } } } : {},
+    },
+  );
 }
 
 describe('the error mask', () => {

@@ -91,10 +91,15 @@ describe('TenantScope.scopeArgs', () => {
   it('forces the bound tenant on creates and refuses a client-supplied other tenant', () => {
     expect(tenantScope.scopeArgs('Project', 'create', { data: { name: 'p' } }, A).data).toEqual({ name: 'p', tenantId: A });
     expect(() => tenantScope.scopeArgs('Project', 'create', { data: { name: 'p', tenantId: B } }, A)).toThrow(TenantScopeError);
-    expect(() => tenantScope.scopeArgs('Project', 'createMany', { data: [{ name: 'a' }, { name: 'b', tenantId: B }] }, A)).toThrow(
-      TenantScopeError,
+    expect(() =>
+      tenantScope.scopeArgs('Project', 'createMany', { data: [{ name: 'a' }, { name: 'b', tenantId: B }] }, A),
+    ).toThrow(TenantScopeError);
+    const upsert = tenantScope.scopeArgs(
+      'Project',
+      'upsert',
+      { where: { id: 'x' }, create: { name: 'p' }, update: { name: 'q' } },
+      A,
     );
-    const upsert = tenantScope.scopeArgs('Project', 'upsert', { where: { id: 'x' }, create: { name: 'p' }, update: { name: 'q' } }, A);
     expect(upsert).toEqual({ where: { id: 'x', AND: [own] }, create: { name: 'p', tenantId: A }, update: { name: 'q' } });
   });
 
@@ -104,14 +109,18 @@ describe('TenantScope.scopeArgs', () => {
       data: { title: 'y' },
     });
     expect(tenantScope.scopeArgs('Task', 'deleteMany', {}, A)).toEqual({ where: own });
-    expect(() => tenantScope.scopeArgs('Task', 'update', { where: { id: 'x' }, data: { tenantId: B } }, A)).toThrow(/cannot be changed/);
+    expect(() => tenantScope.scopeArgs('Task', 'update', { where: { id: 'x' }, data: { tenantId: B } }, A)).toThrow(
+      /cannot be changed/,
+    );
   });
 
   it('refuses nested relation writes and writes to shared models', () => {
     expect(() =>
       tenantScope.scopeArgs('Project', 'create', { data: { name: 'p', tasks: { create: [{ title: 't' }] } } }, A),
     ).toThrow(/nested relation writes/);
-    expect(() => tenantScope.scopeArgs('User', 'update', { where: { id: 'x' }, data: { name: 'n' } }, A)).toThrow(/shared models/);
+    expect(() => tenantScope.scopeArgs('User', 'update', { where: { id: 'x' }, data: { name: 'n' } }, A)).toThrow(
+      /shared models/,
+    );
     expect(() => tenantScope.scopeArgs('Tenant', 'create', { data: { slug: 's' } }, A)).toThrow(/shared models/);
   });
 
@@ -133,8 +142,8 @@ describe('TenantScope construction', () => {
     const project = task?.fields.find((field) => field.name === 'project');
     if (!project) throw new Error('fixture: Task.project missing');
     (project as { relationFromFields?: string[] }).relationFromFields = ['projectId'];
-    expect(
-      () => new TenantScope({ datamodel: broken, sharedModels: { Tenant: (id) => ({ id }), User: () => ({}) } }),
-    ).toThrow(/Task.project → Project must include tenantId/);
+    expect(() => new TenantScope({ datamodel: broken, sharedModels: { Tenant: (id) => ({ id }), User: () => ({}) } })).toThrow(
+      /Task.project → Project must include tenantId/,
+    );
   });
 });
