@@ -9,8 +9,8 @@ import { COMMANDS, USAGE } from './commands.js';
 /** Runs one administrative command; returns the process exit code. */
 export async function runCli(
   argv: string[],
-  out = (line: string) => process.stdout.write(`${line}\n`),
-  err = (line: string) => process.stderr.write(`${line}\n`),
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  err: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
