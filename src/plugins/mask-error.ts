@@ -27,6 +27,8 @@ export function createErrorMask(logger: Logger) {
       const code = (isGraphQLError(original) ? original : error).extensions?.code;
       if (!original || (typeof code === 'string' && CLIENT_CODES.has(code))) return error;
     }
+    // Pothos refuses malformed cursors, page sizes and global ids with its own validation error.
+    if (original?.name === 'PothosValidationError') return coded(error, 'BAD_USER_INPUT');
     if (isRlsViolation(original)) {
       increment('rls_violation');
       logger.warn(

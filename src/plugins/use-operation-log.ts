@@ -1,3 +1,4 @@
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../observability/logger.js';
 import type { GraphQLContext } from '../schema/context.js';
@@ -16,7 +17,7 @@ export function useOperationLog(logger: Logger): Plugin<GraphQLContext> {
               requestId: tenant.requestId,
               tenantId: tenant.tenantId,
               userId: tenant.userId,
-              operationName: args.operationName ?? null,
+              operationName: getOperationAST(args.document, args.operationName)?.name?.value ?? null,
               durationMs: Math.round((performance.now() - started) * 100) / 100,
               errors,
             },

@@ -42,6 +42,9 @@ export const builder = new SchemaBuilder<{
     client: (context) => context.db as unknown as PrismaClient,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
+    // A page is at most 100 rows, whatever `first` asks for; 20 when it asks nothing.
+    maxConnectionSize: 100,
+    defaultConnectionSize: 20,
     onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
   },
   relay: {

@@ -4,7 +4,7 @@ import { createDevSigningKey, type DevSigningKey } from '../../src/auth/dev-sign
 import { issueDevToken } from '../../src/auth/issue-token.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -37,7 +37,9 @@ export interface TestServer {
 }
 
 /** A real server on a loopback port, over a fresh database (PGlite, or PostgreSQL when configured). */
-export async function startTestServer(options: { database?: TestDatabase; registryTtlMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { database?: TestDatabase; registryTtlMs?: number; logger?: Logger } = {},
+): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({
     PORT: '0',
@@ -48,7 +50,7 @@ export async function startTestServer(options: { database?: TestDatabase; regist
   const app = createApp({
     config,
     database,
-    logger: createLogger(config.logLevel),
+    logger: options.logger ?? createLogger(config.logLevel),
     verifier: createTokenVerifier({ ...config.jwt, devKey }),
   });
   const { url } = await app.start(0, '127.0.0.1');

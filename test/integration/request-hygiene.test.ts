@@ -1,0 +1,89 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/observability/logger.js';
+import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+let server: TestServer;
+let a: TenantFixture;
+let token: string;
+const logLines: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
+  server = await startTestServer({ logger: createLogger('info', sink) });
+  a = await createTenantFixture(server.database, { slug: 'hygiene', projects: 1, tasksPerProject: 1 });
+  token = await server.token(a.owner.id, a.slug);
+});
+afterAll(() => server?.close());
+
+const codes = (body: { errors?: { extensions?: { code?: string } }[] }) => body.errors?.map((error) => error.extensions?.code);
+
+describe('abusive or malformed operations are refused before any SQL', () => {
+  it('a query nested deeper than the limit, or with too many aliases', async () => {
+    const before = server.database.statements.length;
+    const deep = await server.request(
+      '{ projects { edges { node { tasks { edges { node { project { tasks { edges { node { project { tasks { edges { node { title } } } } } } } } } } } } } } }',
+      { token },
+    );
+    expect(codes(deep.body)).toEqual(['BAD_USER_INPUT']);
+    expect(deep.body.errors?.[0]?.message).toMatch(/at most 12 are allowed/);
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: viewer { role }`).join(' ');
+    const wide = await server.request(`{ ${aliases} }`, { token });
+    expect(wide.body.errors?.[0]?.message).toBe('Query uses 31 aliases; at most 30 are allowed');
+    expect(server.database.statements.length).toBe(before);
+  });
+
+  it('bad pagination arguments and undecodable ids are BAD_USER_INPUT with a generic message', async () => {
+    for (const query of [
+      '{ projects(first: -1) { totalCount } }',
+      '{ projects(first: 2, after: "not-a-cursor") { totalCount } }',
+      '{ node(id: "%%%") { id } }',
+    ]) {
+      const { body } = await server.request(query, { token });
+      expect(codes(body)).toEqual(['BAD_USER_INPUT']);
+      expect(body.errors?.[0]?.message).toBe('Invalid input');
+    }
+  });
+
+  it('a page never exceeds the maximum size of 100', async () => {
+    const big = await createTenantFixture(server.database, { projects: 1, tasksPerProject: 101 });
+    const { body } = await server.request<{
+      tasks: { totalCount: number; edges: unknown[]; pageInfo: { hasNextPage: boolean } };
+    }>('{ tasks(first: 100000) { totalCount edges { node { id } } pageInfo { hasNextPage } } }', {
+      token: await server.token(big.owner.id, big.slug),
+    });
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.tasks.totalCount).toBe(101);
+    expect(body.data?.tasks.edges).toHaveLength(100);
+    expect(body.data?.tasks.pageInfo.hasNextPage).toBe(true);
+  });
+});
+
+describe('logs', () => {
+  it('give every operation its request id, tenant, user, operation name and duration; never the token', async () => {
+    await server.request('query ListProjects { projects(first: 1) { totalCount } }', {
+      token,
+      headers: { 'x-request-id': 'log-test-1' },
+    });
+    const line = logLines.find((entry) => entry.requestId === 'log-test-1' && entry.msg === 'graphql operation');
+    expect(line).toMatchObject({ tenantId: a.id, userId: a.owner.id, operationName: 'ListProjects', errors: 0 });
+    expect(typeof line?.durationMs).toBe('number');
+    expect(JSON.stringify(logLines)).not.toContain(token);
+  });
+
+  it('record why a request was rejected, which the client is not told', async () => {
+    const { body } = await server.request('{ viewer { role } }', {
+      token: await server.token(a.owner.id, 'no-such-tenant'),
+      headers: { 'x-request-id': 'log-test-2' },
+    });
+    expect(body.errors?.[0]?.message).toBe('Access denied');
+    const line = logLines.find((entry) => entry.requestId === 'log-test-2');
+    expect(line).toMatchObject({ status: 403, reason: 'unknown tenant no-such-tenant' });
+  });
+});
