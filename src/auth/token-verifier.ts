@@ -8,6 +8,11 @@ export interface TokenVerifierOptions {
   issuer: string;
   audience: string;
   clockToleranceSeconds: number;
+  /**
+   * After a fetch, how long an unknown `kid` waits before the key set is fetched again (rotation
+   * reaches us at most this late; shorter would let bad tokens hammer the identity provider).
+   */
+  jwksCooldownMs?: number;
 }
 
 export interface TokenVerifier {
@@ -32,7 +37,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     requiredClaims: ['sub', 'exp'],
   };
   if (options.jwksUrl) {
-    const keySet = createRemoteJWKSet(new URL(options.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 });
+    const keySet = createRemoteJWKSet(new URL(options.jwksUrl), {
+      cacheMaxAge: 10 * 60_000,
+      cooldownDuration: options.jwksCooldownMs ?? 30_000,
+    });
     return {
       verify: (token) => verifyWith(() => jwtVerify(token, keySet, { ...verifyOptions, algorithms: REMOTE_ALGORITHMS })),
     };
