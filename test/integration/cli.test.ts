@@ -110,6 +110,16 @@ describe('npm run cli', () => {
     expect((await cli('tenant', 'list')).out.split('\n')).toHaveLength(1);
   });
 
+  it('refuses to issue development tokens when an external issuer is configured', async () => {
+    process.env.JWT_JWKS_URL = 'https://idp.example/.well-known/jwks.json';
+    try {
+      const result = await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co');
+      expect(result).toEqual({ code: 1, out: '', err: 'JWT_JWKS_URL is set: tokens come from that issuer, not from the development key' });
+    } finally {
+      delete process.env.JWT_JWKS_URL;
+    }
+  });
+
   it('changes roles, removes members, suspends and reactivates', async () => {
     await cli('user', 'add', 'yan@cli.test');
     expect((await cli('member', 'add', 'yan@cli.test', 'cli-co', '--role', 'VIEWER')).code).toBe(0);
