@@ -66,3 +66,8 @@ export async function createTenantFixture(
   });
   return { id: tenant.id, slug, owner, member, viewer, ...created };
 }
+
+/** The tenant context of a fixture's owner, for binding tenant-scoped work directly in tests. */
+export function ownerContext(tenant: TenantFixture, requestId = 'test') {
+  return { tenantId: tenant.id, tenantSlug: tenant.slug, userId: tenant.owner.id, role: 'OWNER', requestId };
+}

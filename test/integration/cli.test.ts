@@ -47,6 +47,19 @@ async function cli(...argv: string[]) {
 const openDatabase = (): Promise<Database> =>
   createDatabase(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : { dataDir });
 
+/** An app on the database and development key the CLI used, as a server started afterwards would be. */
+async function serverOnSameDatabase() {
+  const database = await openDatabase();
+  const config = loadConfig();
+  const app = createApp({
+    config,
+    database,
+    logger: createLogger('silent'),
+    verifier: createTokenVerifier({ ...config.jwt, devKey: await loadOrCreateDevSigningKey(dataDir) }),
+  });
+  return { database, app };
+}
+
 describe('npm run cli', () => {
   it('creates a tenant, a user and a membership, printing their ids, and issues a token the server accepts', async () => {
     const tenant = await cli('tenant', 'create', 'cli-co', '--name', 'CLI Co', '--plan', 'pro');
@@ -63,14 +76,7 @@ describe('npm run cli', () => {
     expect(token.out).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect((await cli('tenant', 'list')).out).toMatch(/^cli-co\t[0-9a-f-]{36}\tACTIVE\tpro\t1 members\tCLI Co$/m);
 
-    const database = await openDatabase();
-    const config = loadConfig();
-    const app = createApp({
-      config,
-      database,
-      logger: createLogger('silent'),
-      verifier: createTokenVerifier({ ...config.jwt, devKey: await loadOrCreateDevSigningKey(dataDir) }),
-    });
+    const { database, app } = await serverOnSameDatabase();
     try {
       const response = await app.yoga.fetch('http://localhost/graphql', {
         method: 'POST',
@@ -114,7 +120,11 @@ describe('npm run cli', () => {
     process.env.JWT_JWKS_URL = 'https://idp.example/.well-known/jwks.json';
     try {
       const result = await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co');
-      expect(result).toEqual({ code: 1, out: '', err: 'JWT_JWKS_URL is set: tokens come from that issuer, not from the development key' });
+      expect(result).toEqual({
+        code: 1,
+        out: '',
+        err: 'JWT_JWKS_URL is set: tokens come from that issuer, not from the development key',
+      });
     } finally {
       delete process.env.JWT_JWKS_URL;
     }
@@ -148,14 +158,7 @@ describe('npm run cli', () => {
 
   if (process.env.TEST_DATABASE_URL)
     it('reaches a running server’s registry at once through LISTEN/NOTIFY', async () => {
-      const database = await openDatabase();
-      const config = loadConfig();
-      const app = createApp({
-        config,
-        database,
-        logger: createLogger('silent'),
-        verifier: createTokenVerifier({ ...config.jwt, devKey: await loadOrCreateDevSigningKey(dataDir) }),
-      });
+      const { database, app } = await serverOnSameDatabase();
       const stop = await listenForRegistryChanges(process.env.DATABASE_URL ?? '', app.registry, () => {});
       try {
         const token = (await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co')).out;

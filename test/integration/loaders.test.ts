@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantDb } from '../../src/db/tenant-db.js';
 import { createLoaders } from '../../src/loaders/create-loaders.js';
 import { runInTenant } from '../../src/tenancy/tenant-context.js';
-import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { createTenantFixture, ownerContext, type TenantFixture } from '../helpers/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 let database: TestDatabase;
@@ -16,19 +16,11 @@ beforeAll(async () => {
 });
 afterAll(() => database?.destroy());
 
-const bind = (tenant: TenantFixture) => ({
-  tenantId: tenant.id,
-  tenantSlug: tenant.slug,
-  userId: tenant.owner.id,
-  role: 'OWNER',
-  requestId: 'loaders',
-});
-
 describe('tenant-keyed DataLoaders', () => {
   it('batch many loads into one statement and answer null for another tenant’s ids', async () => {
     const db = createTenantDb(database.prisma);
     const loaders = createLoaders(db, a.id);
-    await runInTenant(bind(a), async () => {
+    await runInTenant(ownerContext(a), async () => {
       const before = database.statements.length;
       const users = await Promise.all([a.owner.id, a.member.id, b.owner.id].map((id) => loaders.userById.load(id)));
       expect(users.map((user) => user?.id ?? null)).toEqual([a.owner.id, a.member.id, null]);
@@ -43,14 +35,14 @@ describe('tenant-keyed DataLoaders', () => {
 
   it('refuse to run a batch for a tenant other than their own', async () => {
     const loaders = createLoaders(createTenantDb(database.prisma), a.id);
-    await runInTenant(bind(b), async () => {
+    await runInTenant(ownerContext(b), async () => {
       await expect(loaders.userById.load(b.owner.id)).rejects.toThrow(/outside the tenant it was created for/);
     });
   });
 
   it('keep the tenant in every cache key', async () => {
     const loaders = createLoaders(createTenantDb(database.prisma), a.id);
-    await runInTenant(bind(a), () => loaders.userById.load(a.owner.id));
+    await runInTenant(ownerContext(a), () => loaders.userById.load(a.owner.id));
     loaders.userById.prime(a.member.id, null);
     // DataLoader exposes its cache only through clear/prime; a key without the tenant would not match.
     const keys = [...((loaders.userById as unknown as { _cacheMap: Map<string, unknown> })._cacheMap?.keys() ?? [])];

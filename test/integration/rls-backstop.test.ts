@@ -5,7 +5,7 @@ import { counterValue } from '../../src/observability/metrics.js';
 import { tenancyExtension } from '../../src/tenancy/tenant-client.js';
 import { runInTenant, TenantContextMissingError } from '../../src/tenancy/tenant-context.js';
 import type { TenantScope } from '../../src/tenancy/tenant-scope.js';
-import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { createTenantFixture, ownerContext, type TenantFixture } from '../helpers/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 // The CI gate: with the application's predicate deliberately switched off, PostgreSQL itself must
@@ -22,14 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => database?.destroy());
 
-const contextOf = (tenant: TenantFixture) => ({
-  tenantId: tenant.id,
-  tenantSlug: tenant.slug,
-  userId: tenant.owner.id,
-  role: 'OWNER',
-  requestId: 'rls-test',
-});
-
 /** The tenant client with the predicate layer replaced by one that changes nothing. */
 function clientWithoutPredicates() {
   const noScope = { scopeArgs: (_model: string, _operation: string, args: Record<string, unknown> | undefined) => args ?? {} };
@@ -39,7 +31,7 @@ function clientWithoutPredicates() {
 describe('row-level security with the application predicate bypassed', () => {
   it('refuses to read tenant B’s rows to a transaction bound to tenant A', async () => {
     const db = clientWithoutPredicates();
-    await runInTenant(contextOf(a), async () => {
+    await runInTenant(ownerContext(a), async () => {
       expect(await db.task.findMany({ where: { tenantId: b.id } })).toEqual([]);
       expect(await db.project.count({ where: { tenantId: b.id } })).toBe(0);
       expect(await db.comment.findUnique({ where: { id: b.commentIds[0] } })).toBeNull();
@@ -53,7 +45,7 @@ describe('row-level security with the application predicate bypassed', () => {
 
   it('refuses to write tenant B’s rows: inserts fail with 42501, updates and deletes touch nothing', async () => {
     const db = clientWithoutPredicates();
-    await runInTenant(contextOf(a), async () => {
+    await runInTenant(ownerContext(a), async () => {
       const forged = await db.project.create({ data: { tenantId: b.id, name: 'forged' } }).catch((error: unknown) => error);
       expect(isRlsViolation(forged)).toBe(true);
       expect((await db.task.updateMany({ where: { tenantId: b.id }, data: { title: 'hijacked' } })).count).toBe(0);
@@ -84,7 +76,7 @@ describe('row-level security with the application predicate bypassed', () => {
 
   it('composite keys refuse a tenant A row that points at a tenant B row, even with RLS satisfied', async () => {
     const db = clientWithoutPredicates();
-    await runInTenant(contextOf(a), async () => {
+    await runInTenant(ownerContext(a), async () => {
       const crossTask = await db.task
         .create({ data: { tenantId: a.id, projectId: b.projectIds[0] ?? '', title: 'cross' } })
         .catch((error: unknown) => error);
