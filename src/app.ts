@@ -12,6 +12,7 @@ import type { Logger } from './observability/logger.js';
 import { increment } from './observability/metrics.js';
 import { createErrorMask } from './plugins/mask-error.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
+import { usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useTenantScope } from './plugins/use-tenant-scope.js';
@@ -66,7 +67,13 @@ export function createApp(deps: AppDependencies): App {
       defaultQuery:
         '{\n  viewer {\n    user { name email }\n    tenant { slug name }\n    role\n  }\n  projects(first: 10) {\n    totalCount\n    edges { node { id name tasks(first: 5) { totalCount edges { node { title status assignee { name } } } } } }\n  }\n}\n',
     },
-    plugins: [useRequestId(), useQueryLimits(), useTenantScope(), useOperationLog(logger)],
+    plugins: [
+      useRequestId(),
+      usePersistedOperationList({ only: config.persistedOperationsOnly }),
+      useQueryLimits(),
+      useTenantScope(),
+      useOperationLog(logger),
+    ],
     // The tenant is resolved here, once per request; if it cannot be, nothing downstream runs.
     context: async ({ request }) => {
       const requestId = requestIdOf(request);

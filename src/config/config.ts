@@ -27,6 +27,8 @@ export interface Config {
   nodeEnv: string;
   /** Seed demo tenants on an empty embedded database. */
   seedDemo: boolean;
+  /** Run only the operations of schema/persisted-operations.json, sent by hash. */
+  persistedOperationsOnly: boolean;
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -52,6 +54,7 @@ const environment = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   SEED_DEMO: bool.optional(),
+  PERSISTED_OPERATIONS_ONLY: bool.default(false),
 });
 
 export class ConfigError extends Error {
@@ -84,5 +87,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     // Demo data only ever goes into the embedded database unless asked for explicitly.
     seedDemo: e.SEED_DEMO ?? e.DATABASE_URL === undefined,
+    persistedOperationsOnly: e.PERSISTED_OPERATIONS_ONLY,
   };
 }

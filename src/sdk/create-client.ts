@@ -1,5 +1,6 @@
 import { ClientError, GraphQLClient } from 'graphql-request';
 import { getSdk, type Sdk } from './generated.js';
+import { operationHash } from './operation-hash.js';
 
 /** The codes the server answers with; switch on them instead of parsing messages. */
 export type ApiErrorCode =
@@ -10,6 +11,8 @@ export type ApiErrorCode =
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR'
+  | 'PERSISTED_OPERATION_REQUIRED'
+  | 'PERSISTED_OPERATION_NOT_FOUND'
   /** Anything the server sent without one of the codes above (a GraphQL validation error, say). */
   | 'UNKNOWN';
 
@@ -37,6 +40,11 @@ export interface ClientOptions {
   /** More headers for every request (X-Request-ID, X-Tenant-ID, …). */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+  /**
+   * Send each operation as its hash instead of its text, for a server that runs persisted
+   * operations only (PERSISTED_OPERATIONS_ONLY=true).
+   */
+  persisted?: boolean;
 }
 
 export interface TenantgraphClient {
@@ -53,12 +61,14 @@ const KNOWN_CODES = new Set<ApiErrorCode>([
   'CONFLICT',
   'RATE_LIMITED',
   'INTERNAL_SERVER_ERROR',
+  'PERSISTED_OPERATION_REQUIRED',
+  'PERSISTED_OPERATION_NOT_FOUND',
 ]);
 
 export function createClient(options: ClientOptions): TenantgraphClient {
   const client = new GraphQLClient(options.url, {
     headers: { ...options.headers, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.persisted ? sendingHashes(options.fetch ?? fetch) : (options.fetch ?? fetch),
   });
   const raw = getSdk(client);
   const sdk = Object.fromEntries(
@@ -75,6 +85,17 @@ export function createClient(options: ClientOptions): TenantgraphClient {
     ]),
   ) as TypedSdk;
   return { sdk, close: async () => {} };
+}
+
+/** A fetch that replaces the operation text in each request body with its persisted-operation hash. */
+function sendingHashes(send: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    if (typeof init?.body !== 'string') return send(input, init);
+    const { query, ...rest } = JSON.parse(init.body) as { query?: string; extensions?: Record<string, unknown> };
+    if (typeof query !== 'string') return send(input, init);
+    const persistedQuery = { version: 1, sha256Hash: await operationHash(query) };
+    return send(input, { ...init, body: JSON.stringify({ ...rest, extensions: { ...rest.extensions, persistedQuery } }) });
+  };
 }
 
 function toApiError(error: ClientError): ApiError {

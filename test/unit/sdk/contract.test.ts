@@ -19,3 +19,14 @@ describe('the API contract', () => {
     }
   });
 });
+
+describe('the persisted operations manifest', () => {
+  it('schema/persisted-operations.json holds every SDK operation by hash (run npm run codegen)', async () => {
+    const { buildPersistedOperations, formatPersistedOperations, PERSISTED_OPERATIONS_FILE } = await import(
+      '../../../src/schema/persisted-operations.js'
+    );
+    const operations = await buildPersistedOperations();
+    expect(Object.keys(operations)).toHaveLength(14);
+    expect(await readFile(PERSISTED_OPERATIONS_FILE, 'utf8')).toBe(formatPersistedOperations(operations));
+  });
+});

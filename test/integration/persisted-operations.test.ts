@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/sdk/index.js';
+import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+let database: TestDatabase;
+let strict: TestServer;
+let open: TestServer;
+let a: TenantFixture;
+let token: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  a = await createTenantFixture(database, { slug: 'persisted', projects: 1, tasksPerProject: 1 });
+  strict = await startTestServer({ database, persistedOperationsOnly: true });
+  open = await startTestServer({ database });
+  token = await strict.token(a.owner.id, a.slug);
+});
+afterAll(async () => {
+  await strict?.close();
+  await open?.close();
+  await database?.destroy();
+});
+
+async function post(server: TestServer, body: Record<string, unknown>) {
+  const response = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await server.token(a.owner.id, a.slug)}` },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { errors?: { message: string; extensions?: { code?: string } }[] },
+  };
+}
+
+describe('persisted operations only (PERSISTED_OPERATIONS_ONLY=true)', () => {
+  it('runs the SDK’s operations sent by hash', async () => {
+    const { sdk } = createClient({ url: strict.url, token, persisted: true });
+    const viewer = await sdk.Viewer();
+    expect(viewer.ok && viewer.data.viewer.tenant.slug).toBe('persisted');
+    const projects = await sdk.Projects({ first: 5 });
+    expect(projects.ok && projects.data.projects.totalCount).toBe(1);
+  });
+
+  it('refuses any operation sent as text, even one from the SDK, and unknown hashes', async () => {
+    const asText = await createClient({ url: strict.url, token }).sdk.Viewer();
+    expect(asText).toMatchObject({ ok: false, error: { code: 'PERSISTED_OPERATION_REQUIRED', status: 400 } });
+    const madeUp = await post(strict, { query: '{ members { user { email } } }' });
+    expect(madeUp.status).toBe(400);
+    expect(madeUp.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_OPERATION_REQUIRED');
+    const unknown = await post(strict, { extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
+    expect(unknown.body.errors?.[0]).toMatchObject({
+      message: 'Unknown persisted operation',
+      extensions: { code: 'PERSISTED_OPERATION_NOT_FOUND' },
+    });
+  });
+});
+
+describe('the default mode', () => {
+  it('runs operations sent as text and by hash alike', async () => {
+    // Each test server signs with a key of its own.
+    const token = await open.token(a.owner.id, a.slug);
+    expect((await createClient({ url: open.url, token }).sdk.Viewer()).ok).toBe(true);
+    expect(await createClient({ url: open.url, token, persisted: true }).sdk.Viewer()).toMatchObject({ ok: true });
+    const madeUp = await post(open, { query: '{ members { role } }' });
+    expect(madeUp.status).toBe(200);
+  });
+});
