@@ -16,8 +16,11 @@ import { usePersistedOperationList } from './plugins/use-persisted-operation-lis
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useTenantScope } from './plugins/use-tenant-scope.js';
+import { createTenantPubSub, type TenantPubSub } from './pubsub/tenant-pubsub.js';
 import type { GraphQLContext } from './schema/context.js';
 import { schema } from './schema/index.js';
+import { attachWebSocketServer, type WebSocketInitialContext } from './subscriptions/websocket-server.js';
+import { findRevocation } from './tenancy/entitlement.js';
 import { createTenantResolver, TenantRejection } from './tenancy/resolve-tenant.js';
 import { TenantRegistry } from './tenancy/tenant-registry.js';
 
@@ -29,11 +32,14 @@ export interface AppDependencies {
   verifier: TokenVerifier;
   /** A token GraphiQL starts with, for local development only. */
   graphiqlToken?: string;
+  /** Where events travel; in-process unless given (several instances share one through Redis). */
+  pubsub?: TenantPubSub;
 }
 
 export interface App {
   yoga: YogaServerInstance<Record<string, never>, GraphQLContext>;
   registry: TenantRegistry;
+  pubsub: TenantPubSub;
   server: Server;
   /** Listens on `port` (0: any free port) and resolves with the URL of /graphql. */
   start(port?: number, host?: string): Promise<{ url: string; port: number }>;
@@ -46,6 +52,7 @@ export function createApp(deps: AppDependencies): App {
   const registry = new TenantRegistry(createRegistrySource(database.prisma), { ttlMs: config.registryTtlMs });
   const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: config.jwt.tenantClaim });
   const db = createTenantDb(database.prisma);
+  const pubsub = deps.pubsub ?? createTenantPubSub();
 
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
@@ -71,19 +78,31 @@ export function createApp(deps: AppDependencies): App {
       useRequestId(),
       usePersistedOperationList({ only: config.persistedOperationsOnly }),
       useQueryLimits(),
-      useTenantScope(),
+      useTenantScope({
+        contextForMessage: (context) => ({ ...context, loaders: createLoaders(db, context.tenant.tenantId) }),
+        revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
+      }),
       useOperationLog(logger),
     ],
     // The tenant is resolved here, once per request; if it cannot be, nothing downstream runs.
-    context: async ({ request }) => {
-      const requestId = requestIdOf(request);
+    context: async (initial) => {
+      // HTTP requests carry the token in their headers; websocket operations in connectionParams.
+      const websocket = (initial as Partial<WebSocketInitialContext>).websocket;
+      const requestId = websocket ? websocket.requestId : requestIdOf(initial.request);
       try {
-        const { context: tenant } = await resolveTenant({
-          authorization: request.headers.get('authorization'),
-          tenantHeader: request.headers.get('x-tenant-id'),
+        const { context: tenant, expiresAt } = await resolveTenant({
+          authorization: websocket ? websocket.authorization : initial.request.headers.get('authorization'),
+          tenantHeader: websocket ? websocket.tenantHeader : initial.request.headers.get('x-tenant-id'),
           requestId,
         });
-        return { tenant, db, loaders: createLoaders(db, tenant.tenantId) };
+        return {
+          tenant,
+          tokenExpiresAt: expiresAt,
+          db,
+          loaders: createLoaders(db, tenant.tenantId),
+          pubsub,
+          ...(websocket ? { connection: { close: websocket.close } } : {}),
+        };
       } catch (error) {
         if (error instanceof TenantRejection) {
           increment('tenant_resolution_failed');
@@ -106,9 +125,19 @@ export function createApp(deps: AppDependencies): App {
     void yoga(request, response);
   });
 
+  const websockets = attachWebSocketServer({
+    server,
+    yoga,
+    resolveTenant,
+    registry,
+    logger,
+    recheckMs: config.subscriptionRecheckMs,
+  });
+
   return {
     yoga,
     registry,
+    pubsub,
     server,
     start(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
@@ -122,6 +151,7 @@ export function createApp(deps: AppDependencies): App {
       });
     },
     async stop(graceMs = 10_000) {
+      await websockets.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);

@@ -29,6 +29,8 @@ export interface Config {
   seedDemo: boolean;
   /** Run only the operations of schema/persisted-operations.json, sent by hash. */
   persistedOperationsOnly: boolean;
+  /** How often idle subscriptions re-check token expiry, tenant status and membership (ms). */
+  subscriptionRecheckMs: number;
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -55,6 +57,7 @@ const environment = z.object({
   NODE_ENV: z.string().default('development'),
   SEED_DEMO: bool.optional(),
   PERSISTED_OPERATIONS_ONLY: bool.default(false),
+  SUBSCRIPTION_RECHECK_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
 });
 
 export class ConfigError extends Error {
@@ -88,5 +91,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Demo data only ever goes into the embedded database unless asked for explicitly.
     seedDemo: e.SEED_DEMO ?? e.DATABASE_URL === undefined,
     persistedOperationsOnly: e.PERSISTED_OPERATIONS_ONLY,
+    subscriptionRecheckMs: e.SUBSCRIPTION_RECHECK_MS,
   };
 }

@@ -9,7 +9,9 @@ export type CounterName =
   | 'rls_violation'
   | 'tenant_resolution_failed'
   | 'registry_query'
-  | 'tenant_statement';
+  | 'tenant_statement'
+  | 'foreign_event_dropped'
+  | 'subscription_revoked';
 
 export function increment(name: CounterName, by = 1): void {
   counters.set(name, (counters.get(name) ?? 0) + by);

@@ -1,22 +1,92 @@
+import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { clientError } from '../errors/error-codes.js';
+import { increment } from '../observability/metrics.js';
 import type { GraphQLContext } from '../schema/context.js';
+import type { Revocation } from '../tenancy/entitlement.js';
 import { runInTenant } from '../tenancy/tenant-context.js';
+
+export interface TenantScopeOptions {
+  /** A fresh context for one subscription message (new DataLoaders), derived from the subscription's. */
+  contextForMessage(context: GraphQLContext): GraphQLContext;
+  /** Run before each subscription message: why it may not be delivered, or undefined. */
+  revocationOf(context: GraphQLContext): Promise<Revocation | undefined>;
+}
 
 /**
  * Binds the tenant the context factory resolved to AsyncLocalStorage for the whole execution, so
- * the tenant client, loaders and logs read it from one place. Nothing is bound outside execution.
+ * the tenant client, loaders and logs read it from one place. For subscriptions, every message is
+ * a new scoped execution: entitlement re-checked first, then the payload resolved with the tenant
+ * bound and fresh DataLoaders — nested fields are scoped exactly like a query's.
  */
-export function useTenantScope(): Plugin<GraphQLContext> {
+export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLContext> {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const tenant = (args.contextValue as Partial<GraphQLContext>).tenant;
       if (!tenant) throw new Error('execution started without a resolved tenant');
       setExecuteFn((executeArgs) => runInTenant(tenant, () => executeFn(executeArgs)));
     },
-    onSubscribe({ args, subscribeFn, setSubscribeFn }) {
-      const tenant = (args.contextValue as Partial<GraphQLContext>).tenant;
-      if (!tenant) throw new Error('subscription started without a resolved tenant');
-      setSubscribeFn((subscribeArgs) => runInTenant(tenant, () => subscribeFn(subscribeArgs)));
+    onSubscribe({ args, setSubscribeFn }) {
+      const context = args.contextValue as GraphQLContext;
+      if (!context.tenant) throw new Error('subscription started without a resolved tenant');
+      setSubscribeFn(async (subscribeArgs: ExecutionArgs) => {
+        const stream = await runInTenant(context.tenant, () => createSourceEventStream(subscribeArgs));
+        if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
+        return scopedMessages(stream, async (payload) => {
+          const revocation = await options.revocationOf(context);
+          if (revocation) {
+            increment('subscription_revoked');
+            // Let the error and `complete` go out first, then end the whole connection.
+            setTimeout(() => context.connection?.close(revocation.code, revocation.reason), 20);
+            return { last: true, result: { errors: [clientError(revocation.code === 4401 ? 'UNAUTHENTICATED' : 'FORBIDDEN')] } };
+          }
+          const messageContext = options.contextForMessage(context);
+          const result = await runInTenant(context.tenant, () =>
+            execute({ ...subscribeArgs, rootValue: payload, contextValue: messageContext }),
+          );
+          return { last: false, result };
+        });
+      });
+    },
+  };
+}
+
+/**
+ * Maps source events to results one at a time. Unlike an async generator, `return()` detaches
+ * from the source at once, even while waiting for the next event.
+ */
+function scopedMessages(
+  source: AsyncIterable<unknown>,
+  deliver: (payload: unknown) => Promise<{ result: ExecutionResult; last: boolean }>,
+): AsyncIterableIterator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  let finished = false;
+  const finish = async () => {
+    finished = true;
+    await iterator.return?.();
+  };
+  return {
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      const step = await iterator.next();
+      if (step.done || finished) {
+        finished = true;
+        return { done: true, value: undefined };
+      }
+      const { result, last } = await deliver(step.value);
+      if (last) await finish();
+      return { done: false, value: result };
+    },
+    async return() {
+      await finish();
+      return { done: true, value: undefined };
+    },
+    async throw(error: unknown) {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
     },
   };
 }

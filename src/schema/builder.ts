@@ -69,6 +69,7 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType();
 builder.mutationType();
+builder.subscriptionType();
 
 builder.scalarType('DateTime', {
   description: 'An ISO-8601 date and time, always with a time zone.',

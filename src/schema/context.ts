@@ -1,16 +1,30 @@
 import type { TenantDb } from '../db/tenant-db.js';
 import type { Loaders } from '../loaders/create-loaders.js';
+import type { TenantPubSub } from '../pubsub/tenant-pubsub.js';
 import type { TenantContext } from '../tenancy/tenant-context.js';
 
+/** A websocket connection, as far as resolvers and the subscription pipeline need it. */
+export interface ConnectionHandle {
+  /** Closes the whole connection (4401: token no longer valid, 4403: access revoked). */
+  close(code: number, reason: string): void;
+}
+
 /**
- * What every resolver receives. Built once per request by the context factory after the tenant is
- * resolved; resolvers never take a tenant argument and never see the raw request.
+ * What every resolver receives. Built once per request (or per subscription message) by the
+ * context factory after the tenant is resolved; resolvers never take a tenant argument and never
+ * see the raw request.
  */
 export interface GraphQLContext {
   /** The resolved caller: tenant, user, role, request id. Also bound to AsyncLocalStorage. */
   tenant: TenantContext;
+  /** When the caller's token expires (ms since epoch); long-lived subscriptions re-check it. */
+  tokenExpiresAt: number | undefined;
   /** The tenant-scoped Prisma client (scoped predicates + RLS transaction on every statement). */
   db: TenantDb;
-  /** Per-request, tenant-keyed DataLoaders. */
+  /** Per-request (per-message for subscriptions), tenant-keyed DataLoaders. */
   loaders: Loaders;
+  /** Events; topics always carry the tenant. */
+  pubsub: TenantPubSub;
+  /** Set on websocket operations only. */
+  connection?: ConnectionHandle;
 }

@@ -10,5 +10,8 @@ import './task/task.queries.js';
 import './task/task.mutations.js';
 import './comment/comment.type.js';
 import './comment/comment.mutations.js';
+import './comment/comment.subscriptions.js';
+import './task/task.subscriptions.js';
+import './project/project.subscriptions.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

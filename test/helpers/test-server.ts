@@ -38,7 +38,14 @@ export interface TestServer {
 
 /** A real server on a loopback port, over a fresh database (PGlite, or PostgreSQL when configured). */
 export async function startTestServer(
-  options: { database?: TestDatabase; registryTtlMs?: number; logger?: Logger; persistedOperationsOnly?: boolean } = {},
+  options: {
+    database?: TestDatabase;
+    registryTtlMs?: number;
+    logger?: Logger;
+    persistedOperationsOnly?: boolean;
+    /** More environment settings (SUBSCRIPTION_RECHECK_MS, …). */
+    environment?: Record<string, string>;
+  } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({
@@ -46,6 +53,7 @@ export async function startTestServer(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     REGISTRY_TTL_MS: String(options.registryTtlMs ?? 5000),
     PERSISTED_OPERATIONS_ONLY: String(options.persistedOperationsOnly ?? false),
+    ...options.environment,
   });
   const devKey = await createDevSigningKey();
   const app = createApp({

@@ -23,10 +23,12 @@ builder.mutationField('addComment', (t) =>
         { body: input.body },
       );
       await requireTask(context.db, taskId);
-      return context.db.comment.create({
+      const comment = await context.db.comment.create({
         ...query,
         data: { tenantId: context.tenant.tenantId, taskId, authorId: context.tenant.userId, body: data.body },
       });
+      context.pubsub.publish({ type: 'comment', tenantId: context.tenant.tenantId, taskId, commentId: comment.id });
+      return comment;
     },
   }),
 );

@@ -28,12 +28,14 @@ builder.mutationFields((t) => ({
     type: 'Project',
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: (query, _root, { input }, context) => {
+    resolve: async (query, _root, { input }, context) => {
       const data = validate(z.object({ name, description }), input);
-      return context.db.project.create({
+      const project = await context.db.project.create({
         ...query,
         data: { tenantId: context.tenant.tenantId, name: data.name, description: data.description ?? null },
       });
+      context.pubsub.publish({ type: 'project', tenantId: context.tenant.tenantId, projectId: project.id, kind: 'CREATED' });
+      return project;
     },
   }),
   updateProject: t.prismaField({
@@ -47,7 +49,7 @@ builder.mutationFields((t) => ({
         description: input.description,
       });
       await requireProject(context.db, id);
-      return context.db.project.update({
+      const project = await context.db.project.update({
         ...query,
         where: { id },
         data: {
@@ -55,6 +57,8 @@ builder.mutationFields((t) => ({
           ...(input.description !== undefined ? { description: data.description ?? null } : {}),
         },
       });
+      context.pubsub.publish({ type: 'project', tenantId: context.tenant.tenantId, projectId: id, kind: 'UPDATED' });
+      return project;
     },
   }),
   archiveProject: t.prismaField({
@@ -64,7 +68,9 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, context) => {
       const id = parseGlobalId(args.id, 'Project', 'id');
       await requireProject(context.db, id);
-      return context.db.project.update({ ...query, where: { id }, data: { archived: true } });
+      const project = await context.db.project.update({ ...query, where: { id }, data: { archived: true } });
+      context.pubsub.publish({ type: 'project', tenantId: context.tenant.tenantId, projectId: id, kind: 'ARCHIVED' });
+      return project;
     },
   }),
 }));

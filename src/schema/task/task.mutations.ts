@@ -40,10 +40,12 @@ builder.mutationFields((t) => ({
       const assigneeId = input.assigneeId ? await requireMember(context.db, input.assigneeId) : null;
       const project = await requireProject(context.db, projectId);
       if (project.archived) throw badInput([{ field: 'input.projectId', message: 'the project is archived' }]);
-      return context.db.task.create({
+      const task = await context.db.task.create({
         ...query,
         data: { tenantId: context.tenant.tenantId, projectId, title: data.title, assigneeId, dueAt: input.dueAt ?? null },
       });
+      context.pubsub.publish({ type: 'task', tenantId: context.tenant.tenantId, projectId, taskId: task.id, kind: 'CREATED' });
+      return task;
     },
   }),
   updateTask: t.prismaField({
@@ -63,8 +65,8 @@ builder.mutationFields((t) => ({
           : input.assigneeId === null
             ? null
             : await requireMember(context.db, input.assigneeId);
-      await requireTask(context.db, id);
-      return context.db.task.update({
+      const { projectId } = await requireTask(context.db, id);
+      const task = await context.db.task.update({
         ...query,
         where: { id },
         data: {
@@ -74,6 +76,8 @@ builder.mutationFields((t) => ({
           ...(input.dueAt !== undefined ? { dueAt: input.dueAt } : {}),
         },
       });
+      context.pubsub.publish({ type: 'task', tenantId: context.tenant.tenantId, projectId, taskId: id, kind: 'UPDATED' });
+      return task;
     },
   }),
   deleteTask: t.field({
@@ -83,8 +87,9 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
       const id = parseGlobalId(args.id, 'Task', 'id');
-      await requireTask(context.db, id);
+      const { projectId } = await requireTask(context.db, id);
       await context.db.task.delete({ where: { id }, select: { id: true } });
+      context.pubsub.publish({ type: 'task', tenantId: context.tenant.tenantId, projectId, taskId: id, kind: 'DELETED' });
       return args.id;
     },
   }),

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeMember, setTenantStatus } from '../../src/admin/tenant-admin.js';
+import { createClient as createSdk } from '../../src/sdk/index.js';
+import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { subscribe } from '../helpers/subscriber.js';
+import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
+
+let server: TestServer;
+let a: TenantFixture;
+let b: TenantFixture;
+
+const TASK_CHANGED = `subscription($projectId: ID!) { taskChanged(projectId: $projectId) {
+  kind taskId task { title status project { name } assignee { email } comments { totalCount } } } }`;
+
+beforeAll(async () => {
+  server = await startTestServer({ environment: { SUBSCRIPTION_RECHECK_MS: '100' } });
+  a = await createTenantFixture(server.database, { slug: 'sub-a', projects: 1, tasksPerProject: 1 });
+  b = await createTenantFixture(server.database, { slug: 'sub-b', projects: 1, tasksPerProject: 1 });
+});
+afterAll(() => server?.close());
+
+type TaskChanged = {
+  taskChanged: {
+    kind: string;
+    taskId: string;
+    task: { title: string; status: string; project: { name: string }; assignee: { email: string } | null } | null;
+  };
+};
+
+describe('subscriptions over graphql-ws', () => {
+  it('deliver a tenant’s task events in order, nested fields scoped; another tenant asking for the same project gets nothing', async () => {
+    const projectId = globalId('Project', a.projectIds[0] ?? '');
+    const mine = subscribe<TaskChanged>(server.url, await server.token(a.owner.id, a.slug), TASK_CHANGED, { projectId });
+    const theirs = subscribe<TaskChanged>(server.url, await server.token(b.owner.id, b.slug), TASK_CHANGED, { projectId });
+    await Promise.all([mine.connected, theirs.connected]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const { sdk } = createSdk({ url: server.url, token: await server.token(a.member.id, a.slug) });
+    const created = await sdk.CreateTask({ input: { projectId, title: 'Live', assigneeId: globalId('User', a.viewer.id) } });
+    if (!created.ok) throw new Error(created.error.message);
+    await sdk.UpdateTask({ input: { id: created.data.createTask.id, status: 'IN_PROGRESS' } });
+    await sdk.DeleteTask({ id: created.data.createTask.id });
+    await mine.received(3);
+
+    expect(mine.messages.map((message) => message.data?.taskChanged.kind)).toEqual(['CREATED', 'UPDATED', 'DELETED']);
+    expect(mine.messages[0]?.data?.taskChanged.task).toEqual({
+      title: 'Live',
+      status: 'TODO',
+      project: { name: 'sub-a project 0' },
+      assignee: { email: a.viewer.email },
+      comments: { totalCount: 0 },
+    });
+    expect(mine.messages[1]?.data?.taskChanged.task?.status).toBe('IN_PROGRESS');
+    expect(mine.messages[2]?.data?.taskChanged).toEqual({ kind: 'DELETED', taskId: created.data.createTask.id, task: null });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(theirs.messages).toEqual([]);
+    expect(theirs.closeCode).toBeUndefined();
+    await Promise.all([mine.dispose(), theirs.dispose()]);
+  });
+
+  it('refuse a connection without a valid token (4401) or for a tenant the user is not in (4403)', async () => {
+    const anonymous = subscribe(server.url, undefined, '{ __typename }');
+    expect(await anonymous.closed()).toBe(4401);
+    const stranger = subscribe(server.url, await server.token(b.owner.id, a.slug), TASK_CHANGED, {
+      projectId: globalId('Project', a.projectIds[0] ?? ''),
+    });
+    expect(await stranger.closed()).toBe(4403);
+  });
+
+  it('end at the next event once the tenant is suspended, without delivering it', async () => {
+    const tenant = await createTenantFixture(server.database, { projects: 1, tasksPerProject: 0 });
+    const projectId = globalId('Project', tenant.projectIds[0] ?? '');
+    const subscriber = subscribe<TaskChanged>(server.url, await server.token(tenant.owner.id, tenant.slug), TASK_CHANGED, {
+      projectId,
+    });
+    await subscriber.connected;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await setTenantStatus(server.database.prisma, tenant.slug, 'SUSPENDED');
+    server.app.registry.invalidateTenant(tenant.id);
+    server.app.pubsub.publish({
+      type: 'task',
+      tenantId: tenant.id,
+      projectId: tenant.projectIds[0] ?? '',
+      taskId: crypto.randomUUID(),
+      kind: 'DELETED',
+    });
+    expect(await subscriber.closed()).toBe(4403);
+    expect(subscriber.messages.every((message) => !message.data)).toBe(true);
+  });
+
+  it('close an idle subscription of a removed member within the re-check interval', async () => {
+    const tenant = await createTenantFixture(server.database, { projects: 1, tasksPerProject: 0 });
+    const subscriber = subscribe(
+      server.url,
+      await server.token(tenant.member.id, tenant.slug),
+      'subscription { projectChanged { kind } }',
+    );
+    await subscriber.connected;
+    await removeMember(server.database.prisma, tenant.member.email, tenant.slug);
+    server.app.registry.invalidateMembership(tenant.id, tenant.member.id);
+    const started = Date.now();
+    expect(await subscriber.closed(2_000)).toBe(4403);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(subscriber.messages).toEqual([]);
+  });
+
+  it('close a subscription whose token expired, idle or not', async () => {
+    const subscriber = subscribe(
+      server.url,
+      await server.token(a.owner.id, a.slug, 1),
+      'subscription { projectChanged { kind } }',
+    );
+    await subscriber.connected;
+    expect(await subscriber.closed(4_000)).toBe(4401);
+  });
+
+  it('deliver thousands of interleaved events of several tenants: nothing lost, nothing crossed', async () => {
+    const tenants = [a, b];
+    const subscribers = await Promise.all(
+      tenants.map(async (tenant) => {
+        const subscriber = subscribe<TaskChanged>(server.url, await server.token(tenant.owner.id, tenant.slug), TASK_CHANGED, {
+          projectId: globalId('Project', tenant.projectIds[0] ?? ''),
+        });
+        await subscriber.connected;
+        return subscriber;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const perTenant = 1_000;
+    const sent: string[][] = [[], []];
+    for (let i = 0; i < perTenant * 2; i++) {
+      const index = i % 2;
+      const tenant = tenants[index] as TenantFixture;
+      const taskId = crypto.randomUUID();
+      sent[index]?.push(globalId('Task', taskId));
+      server.app.pubsub.publish({
+        type: 'task',
+        tenantId: tenant.id,
+        projectId: tenant.projectIds[0] ?? '',
+        taskId,
+        kind: 'DELETED',
+      });
+    }
+    await Promise.all(subscribers.map((subscriber) => subscriber.received(perTenant, 30_000)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    subscribers.forEach((subscriber, index) => {
+      expect(subscriber.messages.map((message) => message.data?.taskChanged.taskId)).toEqual(sent[index]);
+    });
+    await Promise.all(subscribers.map((subscriber) => subscriber.dispose()));
+  });
+});
