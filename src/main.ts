@@ -7,8 +7,9 @@ import { createDatabase } from './db/create-database.js';
 import { DatabaseInUseError } from './db/data-dir-lock.js';
 import { MigrationError } from './db/migrator.js';
 import { prepareDatabase } from './db/prepare-database.js';
-import { listenForRegistryChanges } from './db/registry-notifications.js';
+import { applyRegistryChange, listenForRegistryChanges } from './db/registry-notifications.js';
 import { createLogger } from './observability/logger.js';
+import { connectRedis, REGISTRY_CHANNEL } from './pubsub/redis.js';
 import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
 import { IsolationCheckError } from './tenancy/isolation-check.js';
 
@@ -34,7 +35,9 @@ async function main(): Promise<void> {
       }
     }
 
-    const app = createApp({ config, database, logger, verifier, graphiqlToken });
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+    const app = createApp({ config, database, logger, verifier, graphiqlToken, pubsub: redis?.pubsub });
+    await redis?.listen(REGISTRY_CHANNEL, (message) => applyRegistryChange(app.registry, message));
     const stopListening = config.databaseUrl
       ? await listenForRegistryChanges(config.databaseUrl, app.registry, (error) =>
           logger.warn({ err: error }, 'registry notifications failed; falling back to the cache TTL'),
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
       logger.info({ signal }, 'shutting down');
       await app.stop();
       await stopListening();
+      await redis?.close();
       await database.close();
       process.exit(0);
     };

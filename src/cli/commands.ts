@@ -14,7 +14,7 @@ import { loadOrCreateDevSigningKey } from '../auth/dev-signing-key.js';
 import { issueDevToken } from '../auth/issue-token.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/create-database.js';
-import { notifyRegistryChange } from '../db/registry-notifications.js';
+import type { RegistryChange } from '../db/registry-notifications.js';
 
 export interface CommandContext {
   config: Config;
@@ -22,6 +22,8 @@ export interface CommandContext {
   /** Flags after the command words: --name, --plan, --role, --user, --tenant, --ttl. */
   flags: Record<string, string | undefined>;
   out: (line: string) => void;
+  /** Tells running servers (PostgreSQL NOTIFY, and Redis when configured) that the registry changed. */
+  notify: (change: RegistryChange) => Promise<void>;
 }
 
 type Command = (args: string[], context: CommandContext) => Promise<void>;
@@ -33,10 +35,10 @@ function need(args: string[], count: number, usage: string): string[] {
 
 const tenantStatus =
   (status: 'ACTIVE' | 'SUSPENDED'): Command =>
-  async (args, { database, out }) => {
+  async (args, { database, notify, out }) => {
     const [slug] = need(args, 1, `tenant ${status === 'ACTIVE' ? 'activate' : 'suspend'} <slug>`);
     const tenant = await setTenantStatus(database.prisma, slug ?? '', status);
-    await notifyRegistryChange(database.sql, { tenantId: tenant.id });
+    await notify({ tenantId: tenant.id });
     out(`tenant ${tenant.slug} (${tenant.id}) is now ${tenant.status}`);
   };
 
@@ -63,23 +65,23 @@ export const COMMANDS: Record<string, Command> = {
     const user = await addUser(database.prisma, { email: email ?? '', name: flags.name });
     out(`created user ${user.email}\n  id:   ${user.id}   (the token's sub)\n  name: ${user.name}`);
   },
-  'member add': async (args, { database, flags, out }) => {
+  'member add': async (args, { database, flags, notify, out }) => {
     const [email, slug] = need(args, 2, 'member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>');
     if (!flags.role) throw new AdminError('usage: member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>');
     const { user, tenant, membership } = await addMember(database.prisma, email ?? '', slug ?? '', flags.role);
-    await notifyRegistryChange(database.sql, { tenantId: tenant.id, userId: user.id });
+    await notify({ tenantId: tenant.id, userId: user.id });
     out(`${user.email} (${user.id}) is now ${membership.role} of ${tenant.slug} (${tenant.id})`);
   },
-  'member remove': async (args, { database, out }) => {
+  'member remove': async (args, { database, notify, out }) => {
     const [email, slug] = need(args, 2, 'member remove <email> <tenant-slug>');
     const { user, tenant } = await removeMember(database.prisma, email ?? '', slug ?? '');
-    await notifyRegistryChange(database.sql, { tenantId: tenant.id, userId: user.id });
+    await notify({ tenantId: tenant.id, userId: user.id });
     out(`${user.email} (${user.id}) is no longer a member of ${tenant.slug} (${tenant.id})`);
   },
-  'member role': async (args, { database, out }) => {
+  'member role': async (args, { database, notify, out }) => {
     const [email, slug, role] = need(args, 3, 'member role <email> <tenant-slug> <OWNER|ADMIN|MEMBER|VIEWER>');
     const changed = await changeMemberRole(database.prisma, email ?? '', slug ?? '', role ?? '');
-    await notifyRegistryChange(database.sql, { tenantId: changed.tenant.id, userId: changed.user.id });
+    await notify({ tenantId: changed.tenant.id, userId: changed.user.id });
     out(`${changed.user.email} is now ${changed.role} of ${changed.tenant.slug}`);
   },
   'token issue': async (args, { config, database, flags, out }) => {

@@ -4,6 +4,8 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { createDatabase } from '../db/create-database.js';
 import { DatabaseInUseError } from '../db/data-dir-lock.js';
 import { prepareDatabase } from '../db/prepare-database.js';
+import { notifyRegistryChange, type RegistryChange } from '../db/registry-notifications.js';
+import { connectRedis, REGISTRY_CHANNEL } from '../pubsub/redis.js';
 import { COMMANDS, USAGE } from './commands.js';
 
 /** Runs one administrative command; returns the process exit code. */
@@ -32,7 +34,17 @@ export async function runCli(
     );
     try {
       await prepareDatabase(database);
-      await command(rest, { config, database, flags: parsed.values, out });
+      const notify = async (change: RegistryChange) => {
+        await notifyRegistryChange(database.sql, change);
+        if (!config.redisUrl) return;
+        const redis = await connectRedis(config.redisUrl);
+        try {
+          await redis.publish(REGISTRY_CHANNEL, JSON.stringify(change));
+        } finally {
+          await redis.close();
+        }
+      };
+      await command(rest, { config, database, flags: parsed.values, out, notify });
     } finally {
       await database.close();
     }

@@ -11,6 +11,8 @@ export interface Config {
   dataDir: string;
   /** A PostgreSQL URL; absent means the embedded PGlite database in `dataDir`. */
   databaseUrl: string | undefined;
+  /** Redis, through which several instances share events and registry changes. */
+  redisUrl: string | undefined;
   jwt: {
     /** Remote key set; when set, the development key is never used. */
     jwksUrl: string | undefined;
@@ -43,6 +45,10 @@ const environment = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   JWT_ISSUER: z.string().min(1).default('tenantgraph-dev'),
@@ -78,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     dataDir: resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
     jwt: {
       jwksUrl: e.JWT_JWKS_URL,
       issuer: e.JWT_ISSUER,

@@ -42,9 +42,20 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   return openPglite(new PGlite(), undefined, async () => {}, options.onStatement);
 }
 
+/**
+ * Every tenant statement is a short transaction, so under a burst they queue for a pooled
+ * connection. Prisma's default two-second wait turns that queue into errors; a burst should
+ * slow down, not fail.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
+
 function createPrisma(adapter: PrismaPg | PrismaPGlite, onStatement?: (sql: string) => void) {
-  if (!onStatement) return new PrismaClient({ adapter });
-  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  if (!onStatement) return new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
+  const prisma = new PrismaClient({
+    adapter,
+    transactionOptions: TRANSACTION_OPTIONS,
+    log: [{ emit: 'event', level: 'query' }],
+  });
   prisma.$on('query', (event) => onStatement(event.query));
   return prisma as unknown as PrismaClient;
 }

@@ -17,6 +17,19 @@ export async function notifyRegistryChange(sql: SqlRunner, change: RegistryChang
   await sql.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(change)]);
 }
 
+/** Applies one notified change (from PostgreSQL or Redis); anything malformed is ignored. */
+export function applyRegistryChange(registry: TenantRegistry, payload: string): void {
+  let change: Partial<RegistryChange>;
+  try {
+    change = JSON.parse(payload) as Partial<RegistryChange>;
+  } catch {
+    return;
+  }
+  if (typeof change.tenantId !== 'string') return;
+  if (typeof change.userId === 'string') registry.invalidateMembership(change.tenantId, change.userId);
+  else registry.invalidateTenant(change.tenantId);
+}
+
 /** Applies every change notified on the database to `registry`. Resolves with a stop function. */
 export async function listenForRegistryChanges(
   databaseUrl: string,
@@ -26,15 +39,7 @@ export async function listenForRegistryChanges(
   const client = new pg.Client({ connectionString: databaseUrl });
   client.on('error', onError);
   client.on('notification', (message) => {
-    if (message.channel !== CHANNEL || !message.payload) return;
-    try {
-      const change = JSON.parse(message.payload) as RegistryChange;
-      if (typeof change.tenantId !== 'string') return;
-      if (typeof change.userId === 'string') registry.invalidateMembership(change.tenantId, change.userId);
-      else registry.invalidateTenant(change.tenantId);
-    } catch (error) {
-      onError(error as Error);
-    }
+    if (message.channel === CHANNEL && message.payload) applyRegistryChange(registry, message.payload);
   });
   await client.connect();
   await client.query(`LISTEN ${CHANNEL}`);

@@ -13,11 +13,13 @@ export interface TenantPubSub {
   subscribe(tenantId: string, topic: readonly string[]): AsyncIterable<DomainEvent>;
 }
 
+type PubSubEventTarget = NonNullable<NonNullable<Parameters<typeof createPubSub>[0]>['eventTarget']>;
+
 export const topicOf = (event: DomainEvent): string[] =>
   event.type === 'task' ? ['task', event.projectId] : event.type === 'comment' ? ['comment', event.taskId] : ['project'];
 
-export function createTenantPubSub(): TenantPubSub {
-  const pubsub = createPubSub<Record<string, [unknown]>>();
+export function createTenantPubSub(options: { eventTarget?: PubSubEventTarget } = {}): TenantPubSub {
+  const pubsub = createPubSub<Record<string, [unknown]>>(options.eventTarget ? { eventTarget: options.eventTarget } : undefined);
   return {
     publish(event) {
       pubsub.publish(scopedKey(topicOf(event), event.tenantId), event);
