@@ -12,11 +12,11 @@ import type { Logger } from './observability/logger.js';
 import { increment } from './observability/metrics.js';
 import { createErrorMask } from './plugins/mask-error.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
-import { usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
+import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useTenantScope } from './plugins/use-tenant-scope.js';
-import { createTenantPubSub, type TenantPubSub } from './pubsub/tenant-pubsub.js';
+import { createTenantPubSub, type PubSubEventTarget, type TenantPubSub } from './pubsub/tenant-pubsub.js';
 import type { GraphQLContext } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { attachWebSocketServer, type WebSocketInitialContext } from './subscriptions/websocket-server.js';
@@ -33,7 +33,7 @@ export interface AppDependencies {
   /** A token GraphiQL starts with, for local development only. */
   graphiqlToken?: string;
   /** Where events travel; in-process unless given (several instances share one through Redis). */
-  pubsub?: TenantPubSub;
+  eventTarget?: PubSubEventTarget;
 }
 
 export interface App {
@@ -52,7 +52,9 @@ export function createApp(deps: AppDependencies): App {
   const registry = new TenantRegistry(createRegistrySource(database.prisma), { ttlMs: config.registryTtlMs });
   const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: config.jwt.tenantClaim });
   const db = createTenantDb(database.prisma);
-  const pubsub = deps.pubsub ?? createTenantPubSub();
+  const pubsub = createTenantPubSub({ eventTarget: deps.eventTarget, bufferLimit: config.subscriptions.bufferLimit });
+
+  const persistedOperations = loadPersistedOperationList({ only: config.persistedOperationsOnly });
 
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
@@ -76,7 +78,7 @@ export function createApp(deps: AppDependencies): App {
     },
     plugins: [
       useRequestId(),
-      usePersistedOperationList({ only: config.persistedOperationsOnly }),
+      usePersistedOperationList(persistedOperations),
       useQueryLimits(),
       useTenantScope({
         contextForMessage: (context) => ({ ...context, loaders: createLoaders(db, context.tenant.tenantId) }),
@@ -131,7 +133,8 @@ export function createApp(deps: AppDependencies): App {
     resolveTenant,
     registry,
     logger,
-    recheckMs: config.subscriptionRecheckMs,
+    limits: config.subscriptions,
+    persistedOperations,
   });
 
   return {

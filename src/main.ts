@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     }
 
     const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
-    const app = createApp({ config, database, logger, verifier, graphiqlToken, pubsub: redis?.pubsub });
+    const app = createApp({ config, database, logger, verifier, graphiqlToken, eventTarget: redis?.eventTarget });
     await redis?.listen(REGISTRY_CHANNEL, (message) => applyRegistryChange(app.registry, message));
     const stopListening = config.databaseUrl
       ? await listenForRegistryChanges(config.databaseUrl, app.registry, (error) =>

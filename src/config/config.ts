@@ -31,8 +31,17 @@ export interface Config {
   seedDemo: boolean;
   /** Run only the operations of schema/persisted-operations.json, sent by hash. */
   persistedOperationsOnly: boolean;
-  /** How often idle subscriptions re-check token expiry, tenant status and membership (ms). */
-  subscriptionRecheckMs: number;
+  subscriptions: {
+    /** How often idle subscriptions re-check token expiry, tenant status and membership (ms). */
+    recheckMs: number;
+    /** How long a websocket client may take to send connection_init (ms). */
+    initTimeoutMs: number;
+    perConnection: number;
+    /** Active subscriptions of one tenant on this instance. */
+    perTenant: number;
+    /** Undelivered events one subscription may hold before it is ended as too slow. */
+    bufferLimit: number;
+  };
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -64,6 +73,10 @@ const environment = z.object({
   SEED_DEMO: bool.optional(),
   PERSISTED_OPERATIONS_ONLY: bool.default(false),
   SUBSCRIPTION_RECHECK_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  SUBSCRIPTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(20),
+  SUBSCRIPTIONS_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).max(1_024).default(100),
 });
 
 export class ConfigError extends Error {
@@ -98,6 +111,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Demo data only ever goes into the embedded database unless asked for explicitly.
     seedDemo: e.SEED_DEMO ?? e.DATABASE_URL === undefined,
     persistedOperationsOnly: e.PERSISTED_OPERATIONS_ONLY,
-    subscriptionRecheckMs: e.SUBSCRIPTION_RECHECK_MS,
+    subscriptions: {
+      recheckMs: e.SUBSCRIPTION_RECHECK_MS,
+      initTimeoutMs: e.SUBSCRIPTION_INIT_TIMEOUT_MS,
+      perConnection: e.SUBSCRIPTIONS_PER_CONNECTION,
+      perTenant: e.SUBSCRIPTIONS_PER_TENANT,
+      bufferLimit: e.SUBSCRIPTION_BUFFER,
+    },
   };
 }

@@ -11,6 +11,10 @@ export const ErrorCode = {
   BAD_USER_INPUT: 400,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  /** A subscription ended because its client fell too far behind; resubscribe and refetch. */
+  SUBSCRIBER_TOO_SLOW: 503,
+  /** The server is shutting down; try again (another instance will answer). */
+  UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 } as const;
 
@@ -23,7 +27,9 @@ const GENERIC_MESSAGES: Record<ErrorCode, string> = {
   BAD_USER_INPUT: 'Invalid input',
   CONFLICT: 'Conflict',
   RATE_LIMITED: 'Too many requests',
+  SUBSCRIBER_TOO_SLOW: 'Subscription ended: events arrived faster than they were received; subscribe again and refetch',
   INTERNAL_SERVER_ERROR: 'Unexpected error',
+  UNAVAILABLE: 'The server is shutting down; try again',
 };
 
 export interface FieldProblem {

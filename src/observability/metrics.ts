@@ -11,7 +11,9 @@ export type CounterName =
   | 'registry_query'
   | 'tenant_statement'
   | 'foreign_event_dropped'
-  | 'subscription_revoked';
+  | 'subscription_revoked'
+  | 'subscriber_too_slow'
+  | 'subscription_tenant_limit';
 
 export function increment(name: CounterName, by = 1): void {
   counters.set(name, (counters.get(name) ?? 0) + by);

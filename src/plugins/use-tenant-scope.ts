@@ -2,6 +2,7 @@ import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, exec
 import type { Plugin } from 'graphql-yoga';
 import { clientError } from '../errors/error-codes.js';
 import { increment } from '../observability/metrics.js';
+import { SubscriberTooSlowError } from '../pubsub/tenant-pubsub.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { Revocation } from '../tenancy/entitlement.js';
 import { runInTenant } from '../tenancy/tenant-context.js';
@@ -68,7 +69,15 @@ function scopedMessages(
   return {
     async next() {
       if (finished) return { done: true, value: undefined };
-      const step = await iterator.next();
+      let step: IteratorResult<unknown>;
+      try {
+        step = await iterator.next();
+      } catch (error) {
+        if (!(error instanceof SubscriberTooSlowError)) throw error;
+        // The client missed events: tell it so, plainly, rather than let it believe it is current.
+        finished = true;
+        return { done: false, value: { errors: [clientError('SUBSCRIBER_TOO_SLOW')] } };
+      }
       if (step.done || finished) {
         finished = true;
         return { done: true, value: undefined };

@@ -1,12 +1,13 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
-import { createTenantPubSub, type TenantPubSub } from './tenant-pubsub.js';
+import type { PubSubEventTarget } from './tenant-pubsub.js';
 
 /** Channel on which registry changes (suspensions, memberships) reach every instance. */
 export const REGISTRY_CHANNEL = 'tenantgraph:registry';
 
 export interface RedisConnections {
-  pubsub: TenantPubSub;
+  /** Events through Redis pub/sub, for createTenantPubSub. */
+  eventTarget: PubSubEventTarget;
   /** Publishes a raw message on a channel (registry changes). */
   publish(channel: string, message: string): Promise<void>;
   /** Calls `onMessage` for every message on `channel`. */
@@ -30,7 +31,7 @@ export async function connectRedis(url: string): Promise<RedisConnections> {
   const handlers = new Map<string, (message: string) => void>();
   channelClient.on('message', (channel: string, message: string) => handlers.get(channel)?.(message));
   return {
-    pubsub: createTenantPubSub({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) }),
+    eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) as PubSubEventTarget,
     async publish(channel, message) {
       await publishClient.publish(channel, message);
     },

@@ -1,4 +1,4 @@
-import { createPubSub, filter, map, pipe } from 'graphql-yoga';
+import { Repeater } from 'graphql-yoga';
 import { increment } from '../observability/metrics.js';
 import { scopedKey } from '../tenancy/scoped-key.js';
 import { type DomainEvent, parseDomainEvent } from './events.js';
@@ -13,29 +13,64 @@ export interface TenantPubSub {
   subscribe(tenantId: string, topic: readonly string[]): AsyncIterable<DomainEvent>;
 }
 
-type PubSubEventTarget = NonNullable<NonNullable<Parameters<typeof createPubSub>[0]>['eventTarget']>;
+/** The transport: an in-process EventTarget, or one backed by Redis for several instances. */
+export interface PubSubEventTarget {
+  addEventListener(type: string, listener: (event: Event) => void): void;
+  removeEventListener(type: string, listener: (event: Event) => void): void;
+  dispatchEvent(event: Event): boolean;
+}
+
+/**
+ * Ends a subscription whose client does not keep up: its undelivered events reached the limit.
+ * The events already queued are still delivered, then the stream throws this.
+ */
+export class SubscriberTooSlowError extends Error {
+  constructor(readonly limit: number) {
+    super(`subscriber fell ${limit} events behind`);
+  }
+}
+
+/** The most undelivered events one subscription may hold (Repeater refuses more than 1024 pending). */
+export const MAX_SUBSCRIBER_BUFFER = 1024;
 
 export const topicOf = (event: DomainEvent): string[] =>
   event.type === 'task' ? ['task', event.projectId] : event.type === 'comment' ? ['comment', event.taskId] : ['project'];
 
-export function createTenantPubSub(options: { eventTarget?: PubSubEventTarget } = {}): TenantPubSub {
-  const pubsub = createPubSub<Record<string, [unknown]>>(options.eventTarget ? { eventTarget: options.eventTarget } : undefined);
+export function createTenantPubSub(options: { eventTarget?: PubSubEventTarget; bufferLimit?: number } = {}): TenantPubSub {
+  const target = options.eventTarget ?? new EventTarget();
+  const bufferLimit = Math.min(options.bufferLimit ?? 100, MAX_SUBSCRIBER_BUFFER);
   return {
     publish(event) {
-      pubsub.publish(scopedKey(topicOf(event), event.tenantId), event);
+      target.dispatchEvent(new CustomEvent(scopedKey(topicOf(event), event.tenantId), { detail: event }));
     },
-    // Repeater operators rather than an async generator: ending a subscription must detach it at
-    // once, not after the next event arrives.
+    // A Repeater rather than an async generator: ending a subscription must detach it at once, not
+    // after the next event arrives. Each subscriber has its own bounded queue, so a slow client
+    // costs at most `bufferLimit` events of memory and never holds up publishers or other subscribers.
     subscribe(tenantId, topic) {
-      return pipe(
-        pubsub.subscribe(scopedKey(topic, tenantId)),
-        map((received) => parseDomainEvent(received)),
-        filter((event): event is DomainEvent => {
-          if (event?.tenantId === tenantId) return true;
-          increment('foreign_event_dropped');
-          return false;
-        }),
-      );
+      const key = scopedKey(topic, tenantId);
+      return new Repeater<DomainEvent>((push, stop) => {
+        let undelivered = 0;
+        const onEvent = (message: Event) => {
+          const event = parseDomainEvent((message as CustomEvent).detail);
+          if (event?.tenantId !== tenantId) {
+            increment('foreign_event_dropped');
+            return;
+          }
+          if (undelivered >= bufferLimit) {
+            increment('subscriber_too_slow');
+            target.removeEventListener(key, onEvent);
+            stop(new SubscriberTooSlowError(bufferLimit));
+            return;
+          }
+          undelivered++;
+          push(event).then(
+            () => undelivered--,
+            () => {},
+          );
+        };
+        target.addEventListener(key, onEvent);
+        stop.then(() => target.removeEventListener(key, onEvent));
+      });
     },
   };
 }

@@ -1,31 +1,15 @@
 import { ClientError, GraphQLClient } from 'graphql-request';
+import { type ApiError, errorFromGraphQL, type Result } from './api-error.js';
 import { getSdk, type Sdk } from './generated.js';
 import { operationHash } from './operation-hash.js';
-
-/** The codes the server answers with; switch on them instead of parsing messages. */
-export type ApiErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'CONFLICT'
-  | 'RATE_LIMITED'
-  | 'INTERNAL_SERVER_ERROR'
-  | 'PERSISTED_OPERATION_REQUIRED'
-  | 'PERSISTED_OPERATION_NOT_FOUND'
-  /** Anything the server sent without one of the codes above (a GraphQL validation error, say). */
-  | 'UNKNOWN';
-
-export interface ApiError {
-  code: ApiErrorCode;
-  message: string;
-  /** HTTP status of the response. */
-  status: number;
-  /** For BAD_USER_INPUT: each input field at fault. */
-  fields: { field: string; message: string }[];
-}
-
-export type Result<Data> = { ok: true; data: Data } | { ok: false; error: ApiError };
+import {
+  createSubscriptions,
+  type SubscriptionData,
+  type SubscriptionName,
+  type SubscriptionSink,
+  type SubscriptionVariables,
+  type TypedSubscription,
+} from './subscribe.js';
 
 /** The generated SDK, with every operation answering a typed Result instead of throwing on errors. */
 export type TypedSdk = {
@@ -45,25 +29,30 @@ export interface ClientOptions {
    * operations only (PERSISTED_OPERATIONS_ONLY=true).
    */
   persisted?: boolean;
+  /** For subscriptions: a WebSocket class (the global one by default, else the `ws` package). */
+  webSocketImpl?: unknown;
+  /** For subscriptions: reconnect attempts after a dropped connection (never after a refusal). */
+  retryAttempts?: number;
+  /** For subscriptions: called each time the websocket is (re)connected; after a reconnect, refetch. */
+  onConnected?: () => void;
+  /** For subscriptions: called when the websocket closes (4401/4403: access ended; 1001: shutdown). */
+  onClosed?: (closeCode: number, reason: string) => void;
 }
 
 export interface TenantgraphClient {
   sdk: TypedSdk;
-  /** Releases the client's resources (open websockets once subscriptions exist). */
+  /**
+   * Starts a subscription of schema/operations by name, over one shared websocket. Results arrive
+   * at `sink`, or by iterating the returned subscription; an error result is always the last.
+   */
+  subscribe<Name extends SubscriptionName>(
+    name: Name,
+    variables: SubscriptionVariables<Name>,
+    sink?: SubscriptionSink<SubscriptionData<Name>>,
+  ): TypedSubscription<SubscriptionData<Name>>;
+  /** Closes the websocket, if one is open. */
   close(): Promise<void>;
 }
-
-const KNOWN_CODES = new Set<ApiErrorCode>([
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'BAD_USER_INPUT',
-  'CONFLICT',
-  'RATE_LIMITED',
-  'INTERNAL_SERVER_ERROR',
-  'PERSISTED_OPERATION_REQUIRED',
-  'PERSISTED_OPERATION_NOT_FOUND',
-]);
 
 export function createClient(options: ClientOptions): TenantgraphClient {
   const client = new GraphQLClient(options.url, {
@@ -84,7 +73,17 @@ export function createClient(options: ClientOptions): TenantgraphClient {
       },
     ]),
   ) as TypedSdk;
-  return { sdk, close: async () => {} };
+  const subscriptions = createSubscriptions({
+    url: options.url,
+    token: options.token,
+    tenantId: options.headers?.['X-Tenant-ID'] ?? options.headers?.['x-tenant-id'],
+    persisted: options.persisted,
+    webSocketImpl: options.webSocketImpl,
+    retryAttempts: options.retryAttempts,
+    onConnected: options.onConnected,
+    onClosed: options.onClosed,
+  });
+  return { sdk, subscribe: subscriptions.subscribe, close: subscriptions.close };
 }
 
 /** A fetch that replaces the operation text in each request body with its persisted-operation hash. */
@@ -99,9 +98,5 @@ function sendingHashes(send: typeof fetch): typeof fetch {
 }
 
 function toApiError(error: ClientError): ApiError {
-  const first = error.response.errors?.[0];
-  const extensions = (first?.extensions ?? {}) as { code?: string; fields?: ApiError['fields'] };
-  const code =
-    extensions.code && KNOWN_CODES.has(extensions.code as ApiErrorCode) ? (extensions.code as ApiErrorCode) : 'UNKNOWN';
-  return { code, message: first?.message ?? 'Request failed', status: error.response.status, fields: extensions.fields ?? [] };
+  return errorFromGraphQL(error.response.errors, error.response.status);
 }

@@ -7,6 +7,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { clientError } from '../errors/error-codes.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
+import { type PersistedOperationList, resolveWebSocketOperation } from '../plugins/use-persisted-operation-list.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { findRevocation } from '../tenancy/entitlement.js';
 import { type ResolvedTenant, TenantRejection, type TenantResolver } from '../tenancy/resolve-tenant.js';
@@ -18,12 +19,18 @@ export interface WebSocketServerOptions {
   resolveTenant: TenantResolver;
   registry: TenantRegistry;
   logger: Logger;
-  /** How often idle connections re-check token expiry, tenant status and membership. */
-  recheckMs: number;
-  /** How long a client may take to send connection_init. */
-  connectionInitWaitMs?: number;
-  /** Subscriptions one connection may hold at once. */
-  maxSubscriptionsPerConnection?: number;
+  limits: {
+    /** How often idle connections re-check token expiry, tenant status and membership. */
+    recheckMs: number;
+    /** How long a client may take to send connection_init. */
+    initTimeoutMs: number;
+    /** Operations one connection may run at once. */
+    perConnection: number;
+    /** Operations one tenant may run at once on this instance, over all its connections. */
+    perTenant: number;
+  };
+  /** Which operations may run; the same list HTTP requests are held to. */
+  persistedOperations: PersistedOperationList;
   /** Protocol-level ping interval that keeps idle connections (and proxies) alive. */
   keepAliveMs?: number;
 }
@@ -42,7 +49,16 @@ interface ConnectionState {
   resolved: ResolvedTenant;
   authorization: string | undefined;
   tenantHeader: string | undefined;
-  subscriptions: number;
+  /** Ids of this connection's running operations. */
+  operations: Set<string>;
+  /** The event streams of its running subscriptions, ended first when the server drains. */
+  streams: Map<string, AsyncIterator<unknown>>;
+}
+
+interface OperationRoot {
+  execute(args: ExecutionArgs): unknown;
+  subscribe(args: ExecutionArgs): unknown;
+  register(stream: AsyncIterator<unknown>): void;
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -56,7 +72,17 @@ const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
 export function attachWebSocketServer(options: WebSocketServerOptions) {
   const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
   const connections = new Map<WebSocket, ConnectionState>();
-  const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 20;
+  const { limits } = options;
+  const perTenant = new Map<string, number>();
+  let draining = false;
+  const release = (state: ConnectionState, id: string) => {
+    state.streams.delete(id);
+    if (!state.operations.delete(id)) return;
+    const tenantId = state.resolved.context.tenantId;
+    const left = (perTenant.get(tenantId) ?? 1) - 1;
+    if (left > 0) perTenant.set(tenantId, left);
+    else perTenant.delete(tenantId);
+  };
 
   const closeSocket = (socket: WebSocket, code: number, reason: string) => {
     if (socket.readyState === socket.OPEN) socket.close(code, reason);
@@ -64,16 +90,22 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
 
   const disposable = useServer<Record<string, unknown>>(
     {
-      connectionInitWaitTimeout: options.connectionInitWaitMs ?? 3_000,
-      execute: (args) => (args.rootValue as { execute(a: ExecutionArgs): never }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe(a: ExecutionArgs): never }).subscribe(args),
+      connectionInitWaitTimeout: limits.initTimeoutMs,
+      execute: (args) => (args.rootValue as OperationRoot).execute(args) as never,
+      subscribe: async (args) => {
+        const root = args.rootValue as OperationRoot;
+        const result = await root.subscribe(args);
+        if (result && typeof result === 'object' && Symbol.asyncIterator in result)
+          root.register(result as unknown as AsyncIterator<unknown>);
+        return result as never;
+      },
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const authorization = text(params.Authorization) ?? text(params.authorization);
         const tenantHeader = text(params['X-Tenant-ID']) ?? text(params['x-tenant-id']);
         try {
           const resolved = await options.resolveTenant({ authorization, tenantHeader, requestId: randomUUID() });
-          connections.set(ctx.extra.socket, { resolved, authorization, tenantHeader, subscriptions: 0 });
+          connections.set(ctx.extra.socket, { resolved, authorization, tenantHeader, operations: new Set(), streams: new Map() });
           return true;
         } catch (error) {
           if (!(error instanceof TenantRejection)) throw error;
@@ -86,11 +118,17 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           return false;
         }
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const state = connections.get(ctx.extra.socket);
         if (!state) return [clientError('UNAUTHENTICATED')];
-        if (state.subscriptions >= maxSubscriptions) {
-          return [clientError('RATE_LIMITED', { message: `At most ${maxSubscriptions} subscriptions per connection` })];
+        if (draining) return [clientError('UNAVAILABLE')];
+        if (state.operations.size >= limits.perConnection) {
+          return [clientError('RATE_LIMITED', { message: `At most ${limits.perConnection} subscriptions per connection` })];
+        }
+        // One tenant cannot take every subscription slot of an instance from the others.
+        if ((perTenant.get(state.resolved.context.tenantId) ?? 0) >= limits.perTenant) {
+          increment('subscription_tenant_limit');
+          return [clientError('RATE_LIMITED', { message: 'Too many subscriptions for this tenant' })];
         }
         const initial: WebSocketInitialContext = {
           websocket: {
@@ -101,37 +139,48 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           },
         };
         const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped(initial);
+        const operation = resolveWebSocketOperation(options.persistedOperations, payload);
+        if ('error' in operation) return [operation.error];
         let document: ReturnType<typeof parse>;
         try {
-          document = parse(payload.query);
+          document = parse(operation.query);
         } catch (error) {
           return [error as GraphQLError];
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        // Take the slot before the first await, so concurrent subscribe messages cannot overshoot.
+        state.operations.add(id);
+        perTenant.set(state.resolved.context.tenantId, (perTenant.get(state.resolved.context.tenantId) ?? 0) + 1);
         let contextValue: GraphQLContext;
         try {
           contextValue = (await contextFactory()) as unknown as GraphQLContext;
         } catch {
+          release(state, id);
           // The tenant can no longer be resolved: the whole connection is done.
           closeSocket(ctx.extra.socket, 4403, 'Forbidden');
           return [clientError('FORBIDDEN')];
         }
-        state.subscriptions++;
         return {
           schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue,
-          rootValue: { execute, subscribe },
+          rootValue: {
+            execute,
+            subscribe,
+            register: (stream) => state.streams.set(id, stream),
+          } satisfies OperationRoot,
         } as ExecutionArgs;
       },
-      onComplete: (ctx) => {
+      onComplete: (ctx, id) => {
         const state = connections.get(ctx.extra.socket);
-        if (state) state.subscriptions = Math.max(0, state.subscriptions - 1);
+        if (state) release(state, id);
       },
       onClose: (ctx) => {
+        const state = connections.get(ctx.extra.socket);
+        if (state) for (const id of [...state.operations]) release(state, id);
         connections.delete(ctx.extra.socket);
       },
     },
@@ -151,13 +200,22 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
         (error: unknown) => options.logger.warn({ err: error }, 'subscription re-check failed'),
       );
     }
-  }, options.recheckMs);
+  }, limits.recheckMs);
   recheck.unref();
 
   return {
-    /** Closes every socket with 1001 (going away) and stops accepting new ones. */
-    async close(): Promise<void> {
+    /**
+     * Drains, then closes every socket with 1001 (going away): new operations are refused, each
+     * subscription's stream is ended (a message being resolved is still sent, then `complete`),
+     * running queries finish — all within `graceMs` — and only then do sockets close.
+     */
+    async close(graceMs = 2_000): Promise<void> {
+      draining = true;
       clearInterval(recheck);
+      for (const state of connections.values()) for (const stream of state.streams.values()) void stream.return?.();
+      const deadline = Date.now() + graceMs;
+      const busy = () => [...connections.values()].some((state) => state.operations.size > 0);
+      while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       for (const socket of wss.clients) closeSocket(socket, 1001, 'Server shutting down');
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

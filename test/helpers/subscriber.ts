@@ -1,72 +1,72 @@
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Result } from '../../src/sdk/api-error.js';
+import { createClient } from '../../src/sdk/index.js';
+import type { SubscriptionData, SubscriptionName, SubscriptionVariables } from '../../src/sdk/subscribe.js';
 
 export interface Subscriber<Data> {
-  /** Payloads received so far, in order. */
-  messages: { data?: Data | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[];
-  /** The websocket close code, once closed. */
-  closeCode: number | undefined;
-  /** Resolves once `count` messages have arrived (rejects after `timeoutMs`). */
+  /** Results received so far, in order: events, and at most one error, last. */
+  messages: Result<Data>[];
+  /** The data of each event received so far. */
+  readonly events: Data[];
+  /** The websocket close code, once the server closed the connection. */
+  readonly closeCode: number | undefined;
+  /** Resolves once `count` results have arrived (rejects after `timeoutMs`). */
   received(count: number, timeoutMs?: number): Promise<void>;
-  /** Resolves with the close code once the socket closes (rejects after `timeoutMs`). */
+  /** Resolves with the close code once the server closes the socket (rejects after `timeoutMs`). */
   closed(timeoutMs?: number): Promise<number>;
   /** Resolves once the server has acknowledged the connection. */
   connected: Promise<void>;
   dispose(): Promise<void>;
 }
 
-/** A real graphql-transport-ws client on a real socket, subscribed to one operation. */
-export function subscribe<Data = Record<string, unknown>>(
+/** A subscription through the generated SDK, over a real socket, that records what it receives. */
+export function subscribe<Name extends SubscriptionName>(
   httpUrl: string,
   token: string | undefined,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Subscriber<Data> {
-  let closeCode: number | undefined;
+  name: Name,
+  variables: SubscriptionVariables<Name>,
+  options: { persisted?: boolean } = {},
+): Subscriber<SubscriptionData<Name>> {
+  type Data = SubscriptionData<Name>;
   let onConnected: () => void = () => {};
   const connected = new Promise<void>((resolve) => {
     onConnected = resolve;
   });
+  let socketCloseCode: number | undefined;
   const client = createClient({
-    url: httpUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: token ? { Authorization: `Bearer ${token}` } : {},
-    retryAttempts: 0,
-    lazy: false,
-    // Close codes are what the tests assert; the client need not print them.
-    onNonLazyError: () => {},
-    on: {
-      connected: () => onConnected(),
-      closed: (event) => {
-        closeCode = (event as { code?: number }).code;
-      },
+    url: httpUrl,
+    token,
+    persisted: options.persisted,
+    onConnected: () => onConnected(),
+    // 1000 is the client itself closing an unused socket; the tests assert what the server does.
+    onClosed: (code) => {
+      if (code !== 1000) socketCloseCode ??= code;
     },
   });
-  const subscriber: Subscriber<Data> = {
-    messages: [],
+  const messages: Result<Data>[] = [];
+  const closeCode = () => socketCloseCode;
+  const subscription = client.subscribe(name, variables, { next: (result) => messages.push(result) });
+  return {
+    messages,
+    get events() {
+      return messages.flatMap((message) => (message.ok ? [message.data] : []));
+    },
     get closeCode() {
-      return closeCode;
+      return closeCode();
     },
     connected,
-    received: (count, timeoutMs = 5_000) => waitFor(() => subscriber.messages.length >= count, timeoutMs, `${count} messages`),
+    received: (count, timeoutMs = 5_000) => waitFor(() => messages.length >= count, timeoutMs, `${count} messages`),
     closed: async (timeoutMs = 5_000) => {
-      await waitFor(() => closeCode !== undefined, timeoutMs, 'the socket to close');
-      return closeCode as number;
+      await waitFor(() => closeCode() !== undefined, timeoutMs, 'the socket to close');
+      return closeCode() as number;
     },
-    dispose: () => client.dispose() as Promise<void>,
+    dispose: async () => {
+      subscription.unsubscribe();
+      await client.close();
+    },
   };
-  client.subscribe<Data>(
-    { query, variables },
-    {
-      next: (message) => subscriber.messages.push(message as Subscriber<Data>['messages'][number]),
-      error: () => {},
-      complete: () => {},
-    },
-  );
-  return subscriber;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -5,7 +5,7 @@ import { issueDevToken } from '../../src/auth/issue-token.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
-import type { TenantPubSub } from '../../src/pubsub/tenant-pubsub.js';
+import type { PubSubEventTarget } from '../../src/pubsub/tenant-pubsub.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -47,7 +47,7 @@ export async function startTestServer(
     /** More environment settings (SUBSCRIPTION_RECHECK_MS, …). */
     environment?: Record<string, string>;
     /** A shared event bus (Redis) instead of the in-process one. */
-    pubsub?: TenantPubSub;
+    eventTarget?: PubSubEventTarget;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
@@ -63,7 +63,7 @@ export async function startTestServer(
     config,
     database,
     logger: options.logger ?? createLogger(config.logLevel),
-    pubsub: options.pubsub,
+    eventTarget: options.eventTarget,
     verifier: createTokenVerifier({ ...config.jwt, devKey }),
   });
   const { url } = await app.start(0, '127.0.0.1');

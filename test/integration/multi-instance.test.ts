@@ -25,10 +25,10 @@ beforeAll(async () => {
     if (!redisUrl) return undefined;
     const connections = await connectRedis(redisUrl);
     redis.push(connections);
-    return connections.pubsub;
+    return connections.eventTarget;
   };
-  instanceA = await startTestServer({ database, pubsub: await bus(), environment: { SUBSCRIPTION_RECHECK_MS: '100' } });
-  instanceB = await startTestServer({ database, pubsub: await bus(), environment: { SUBSCRIPTION_RECHECK_MS: '100' } });
+  instanceA = await startTestServer({ database, eventTarget: await bus(), environment: { SUBSCRIPTION_RECHECK_MS: '100' } });
+  instanceB = await startTestServer({ database, eventTarget: await bus(), environment: { SUBSCRIPTION_RECHECK_MS: '100' } });
   const [redisA, redisB] = redis;
   await redisA?.listen(REGISTRY_CHANNEL, (message) => applyRegistryChange(instanceA.app.registry, message));
   await redisB?.listen(REGISTRY_CHANNEL, (message) => applyRegistryChange(instanceB.app.registry, message));
@@ -40,15 +40,10 @@ afterAll(async () => {
   await database?.destroy();
 });
 
-const TASK_CHANGED = 'subscription($projectId: ID!) { taskChanged(projectId: $projectId) { kind task { title } } }';
-
 async function subscribeOnB() {
-  const subscriber = subscribe<{ taskChanged: { kind: string; task: { title: string } | null } }>(
-    instanceB.url,
-    await instanceB.token(tenant.owner.id, tenant.slug),
-    TASK_CHANGED,
-    { projectId: globalId('Project', tenant.projectIds[0] ?? '') },
-  );
+  const subscriber = subscribe(instanceB.url, await instanceB.token(tenant.owner.id, tenant.slug), 'TaskChanged', {
+    projectId: globalId('Project', tenant.projectIds[0] ?? ''),
+  });
   await subscriber.connected;
   await new Promise((resolve) => setTimeout(resolve, 150));
   return subscriber;
@@ -66,7 +61,9 @@ describe('two instances', () => {
       const subscriber = await subscribeOnB();
       await createTaskOnA('Across instances');
       await subscriber.received(1);
-      expect(subscriber.messages[0]?.data).toEqual({ taskChanged: { kind: 'CREATED', task: { title: 'Across instances' } } });
+      expect(subscriber.events.map((event) => [event.taskChanged.kind, event.taskChanged.task?.title])).toEqual([
+        ['CREATED', 'Across instances'],
+      ]);
       await subscriber.dispose();
     });
 
@@ -85,7 +82,7 @@ describe('two instances', () => {
       const subscriber = await subscribeOnB();
       await createTaskOnA('Stays on A');
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(subscriber.messages).toEqual([]);
+      expect(subscriber.events).toEqual([]);
       await subscriber.dispose();
     });
   }

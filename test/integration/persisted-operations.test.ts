@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/sdk/index.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { subscribe } from '../helpers/subscriber.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let database: TestDatabase;
 let strict: TestServer;
@@ -66,5 +67,22 @@ describe('the default mode', () => {
     expect(await createClient({ url: open.url, token, persisted: true }).sdk.Viewer()).toMatchObject({ ok: true });
     const madeUp = await post(open, { query: '{ members { role } }' });
     expect(madeUp.status).toBe(200);
+  });
+
+  it('holds websocket subscriptions to the same list: by hash they run, as text they are refused', async () => {
+    const projectId = globalId('Project', a.projectIds[0] ?? '');
+    const byHash = subscribe(strict.url, token, 'TaskChanged', { projectId }, { persisted: true });
+    const asText = subscribe(strict.url, token, 'TaskChanged', { projectId });
+    await Promise.all([byHash.connected, asText.connected]);
+    await asText.received(1);
+    expect(asText.messages).toMatchObject([{ ok: false, error: { code: 'PERSISTED_OPERATION_REQUIRED' } }]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const created = await createClient({ url: strict.url, token, persisted: true }).sdk.CreateTask({
+      input: { projectId, title: 'By hash' },
+    });
+    expect(created.ok).toBe(true);
+    await byHash.received(1);
+    expect(byHash.events.map((event) => event.taskChanged.task?.title)).toEqual(['By hash']);
+    await Promise.all([byHash.dispose(), asText.dispose()]);
   });
 });
