@@ -27,6 +27,9 @@ export function createErrorMask(logger: Logger) {
       const code = (isGraphQLError(original) ? original : error).extensions?.code;
       if (!original || (typeof code === 'string' && CLIENT_CODES.has(code))) return error;
     }
+    // A variable that does not coerce to its type (a bad DateTime, an Int out of range) is the
+    // client's input: GraphQL's message names the variable and the expected type, nothing more.
+    if (!error.path && error.message.startsWith('Variable "$')) return withCode(error, 'BAD_USER_INPUT');
     // Pothos refuses malformed cursors, page sizes and global ids with its own validation error.
     if (original?.name === 'PothosValidationError') return coded(error, 'BAD_USER_INPUT');
     if (isRlsViolation(original)) {
@@ -47,6 +50,10 @@ export function createErrorMask(logger: Logger) {
 // By name, not instanceof: graphql ships as both CommonJS and ESM, and a plugin may load the other copy.
 function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error);
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return createGraphQLError(error.message, { nodes: error.nodes, extensions: { code } });
 }
 
 function coded(error: GraphQLError | undefined, code: keyof typeof MESSAGES): GraphQLError {

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { buildSchema, Kind, parse } from 'graphql';
 import { generate } from '@graphql-codegen/cli';
+import { buildSchema, Kind, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import config from '../../../codegen.js';
 import { printedSchema, SCHEMA_FILE } from '../../../src/schema/printed-schema.js';
@@ -32,7 +32,11 @@ async function operationDefinitions() {
 describe('schema/operations', () => {
   it('use every query, mutation and subscription field at least once', async () => {
     const schema = buildSchema(await readFile(SCHEMA_FILE, 'utf8'));
-    const roots = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() };
+    const roots = {
+      query: schema.getQueryType(),
+      mutation: schema.getMutationType(),
+      subscription: schema.getSubscriptionType(),
+    };
     const used = new Set(
       (await operationDefinitions()).flatMap((definition) =>
         definition.selectionSet.selections.flatMap((selection) =>
@@ -55,9 +59,11 @@ describe('the persisted operations manifest', () => {
     );
     const operations = await buildPersistedOperations();
     const named = (await operationDefinitions()).map((definition) => definition.name?.value);
-    expect(Object.values(operations).map((text) => /^(?:query|mutation|subscription) (\w+)/.exec(text)?.[1]).sort()).toEqual(
-      named.sort(),
-    );
+    expect(
+      Object.values(operations)
+        .map((text) => /^(?:query|mutation|subscription) (\w+)/.exec(text)?.[1])
+        .sort(),
+    ).toEqual(named.sort());
     expect(await readFile(PERSISTED_OPERATIONS_FILE, 'utf8')).toBe(formatPersistedOperations(operations));
   });
 });
