@@ -33,7 +33,7 @@ export type DatabaseOptions = (
   | { inMemory: true }
 ) & {
   /** Called for every SQL statement Prisma sends (tests and benchmarks count them). */
-  onStatement?: (sql: string) => void;
+  onStatement?: (sql: string, durationMs: number) => void;
 };
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
@@ -49,18 +49,22 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
  */
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
 
-function createPrisma(adapter: PrismaPg | PrismaPGlite, onStatement?: (sql: string) => void) {
+function createPrisma(adapter: PrismaPg | PrismaPGlite, onStatement?: (sql: string, durationMs: number) => void) {
   if (!onStatement) return new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   const prisma = new PrismaClient({
     adapter,
     transactionOptions: TRANSACTION_OPTIONS,
     log: [{ emit: 'event', level: 'query' }],
   });
-  prisma.$on('query', (event) => onStatement(event.query));
+  prisma.$on('query', (event) => onStatement(event.query, Number(event.duration)));
   return prisma as unknown as PrismaClient;
 }
 
-async function connectPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql: string) => void): Promise<Database> {
+async function connectPostgres(
+  databaseUrl: string,
+  poolSize: number,
+  onStatement?: (sql: string, durationMs: number) => void,
+): Promise<Database> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
@@ -77,7 +81,7 @@ async function connectPostgres(databaseUrl: string, poolSize: number, onStatemen
   };
 }
 
-async function openEmbedded(dataDir: string, onStatement?: (sql: string) => void): Promise<Database> {
+async function openEmbedded(dataDir: string, onStatement?: (sql: string, durationMs: number) => void): Promise<Database> {
   await mkdir(dataDir, { recursive: true });
   // PGlite is single-process: a second process opening the same folder would corrupt it.
   const lock = await acquireDataDirLock(dataDir);
@@ -94,7 +98,7 @@ async function openPglite(
   pglite: PGlite,
   dataDir: string | undefined,
   release: () => Promise<void>,
-  onStatement?: (sql: string) => void,
+  onStatement?: (sql: string, durationMs: number) => void,
 ): Promise<Database> {
   await pglite.waitReady;
   const prisma = createPrisma(new PrismaPGlite(pglite), onStatement);

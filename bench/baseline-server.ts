@@ -1,0 +1,58 @@
+import { createServer } from 'node:http';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import type { TokenVerifier } from '../src/auth/token-verifier.js';
+import type { Config } from '../src/config/config.js';
+import type { Database } from '../src/db/create-database.js';
+import { createRegistrySource } from '../src/db/registry-source.js';
+import type { TenantDb } from '../src/db/tenant-db.js';
+import { createLoaders } from '../src/loaders/create-loaders.js';
+import { createTenantPubSub } from '../src/pubsub/tenant-pubsub.js';
+import type { GraphQLContext } from '../src/schema/context.js';
+import { schema } from '../src/schema/index.js';
+import { createTenantResolver } from '../src/tenancy/resolve-tenant.js';
+import { runInTenant } from '../src/tenancy/tenant-context.js';
+import { TenantRegistry } from '../src/tenancy/tenant-registry.js';
+
+/**
+ * The baseline the benchmark compares against: the same schema, resolvers and token/registry
+ * resolution, with the tenancy layer removed — resolvers get the plain Prisma client (no tenant
+ * predicate, no transaction, no SET ROLE, so no RLS either: the connection's role bypasses it).
+ * Only the AsyncLocalStorage binding stays, because the DataLoaders check it.
+ *
+ * It lives in bench/ only and is never imported by the server: it answers across tenants.
+ */
+const bindTenant: Plugin<GraphQLContext> = {
+  onExecute({ args, executeFn, setExecuteFn }) {
+    const tenant = (args.contextValue as GraphQLContext).tenant;
+    setExecuteFn((executeArgs) => runInTenant(tenant, () => executeFn(executeArgs)));
+  },
+};
+
+export async function startBaselineServer(deps: { config: Config; database: Database; verifier: TokenVerifier }) {
+  const registry = new TenantRegistry(createRegistrySource(deps.database.prisma), { ttlMs: deps.config.registryTtlMs });
+  const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: deps.config.jwt.tenantClaim });
+  const db = deps.database.prisma as unknown as TenantDb;
+  const pubsub = createTenantPubSub();
+  const yoga = createYoga<Record<string, never>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    logging: false,
+    landingPage: false,
+    plugins: [bindTenant],
+    context: async ({ request }) => {
+      const { context: tenant, expiresAt } = await resolveTenant({
+        authorization: request.headers.get('authorization'),
+        tenantHeader: request.headers.get('x-tenant-id'),
+        requestId: 'bench',
+      });
+      return { tenant, tokenExpiresAt: expiresAt, db, loaders: createLoaders(db, tenant.tenantId), pubsub };
+    },
+  });
+  const server = createServer((request, response) => void yoga(request, response));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

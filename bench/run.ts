@@ -1,0 +1,217 @@
+// npm run bench — the price of isolation, as ratios against a baseline measured in the same run.
+// See docs/benchmarks.md for what each workload means and the latest results.
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { createApp } from '../src/app.js';
+import { createDevSigningKey } from '../src/auth/dev-signing-key.js';
+import { issueDevToken } from '../src/auth/issue-token.js';
+import { createTokenVerifier } from '../src/auth/token-verifier.js';
+import { loadConfig } from '../src/config/config.js';
+import { createDatabase } from '../src/db/create-database.js';
+import { prepareDatabase } from '../src/db/prepare-database.js';
+import { createLogger } from '../src/observability/logger.js';
+import { counterValue } from '../src/observability/metrics.js';
+import { findRevocation } from '../src/tenancy/entitlement.js';
+import { createTenantResolver } from '../src/tenancy/resolve-tenant.js';
+import { startBaselineServer } from './baseline-server.js';
+import type { LoadJob, LoadResult } from './load.js';
+import { type BenchTenant, seedBenchData } from './seed.js';
+
+const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const databaseUrl = process.env.DATABASE_URL;
+
+let statements = 0;
+const database = await createDatabase(
+  databaseUrl
+    ? { databaseUrl, poolSize: 20, onStatement: () => statements++ }
+    : { inMemory: true, onStatement: () => statements++ },
+);
+await prepareDatabase(database);
+console.log(`database: ${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite, in memory'}; seeding…`);
+const tenants = await seedBenchData(database);
+
+const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', NODE_ENV: 'production' });
+const devKey = await createDevSigningKey();
+const verifier = createTokenVerifier({ ...config.jwt, devKey });
+const app = createApp({ config, database, logger: createLogger('silent'), verifier });
+const isolated = await app.start(0, '127.0.0.1');
+const baseline = await startBaselineServer({ config, database, verifier });
+const tokens = new Map<string, string>();
+for (const tenant of tenants) {
+  tokens.set(tenant.id, await issueDevToken(devKey, { ...config.jwt, userId: tenant.ownerId, tenant: tenant.slug, ttl: '2h' }));
+}
+const tokenOf = (tenant: BenchTenant) => tokens.get(tenant.id) as string;
+const [large, medium, small, tiny] = tenants as [BenchTenant, BenchTenant, BenchTenant, BenchTenant];
+const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)] as T;
+const body = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
+
+// --- Workloads -------------------------------------------------------------------------------------
+
+const NESTED = `{ projects(first: 20) { edges { node { name tasks(first: 20) { edges { node {
+  title assignee { name } comments { totalCount } } } } } } } }`;
+const POINT = 'query($id: ID!) { node(id: $id) { id ... on Task { title status } } }';
+const CREATE = 'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }';
+const UPDATE = 'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id status } }';
+
+function pointReads(count: number): LoadJob['requests'] {
+  return Array.from({ length: count }, (_, index) => {
+    const caller = pick(tenants);
+    // One in four ids belongs to another tenant: the isolated server must answer null.
+    const owner = index % 4 === 0 ? pick(tenants.filter((tenant) => tenant !== caller)) : caller;
+    return { token: tokenOf(caller), body: body(POINT, { id: encodeGlobalID('Task', pick(owner.taskIds)) }) };
+  });
+}
+
+function writes(count: number): LoadJob['requests'] {
+  return Array.from({ length: count }, (_, index) => {
+    const tenant = pick([large, medium, small]);
+    return {
+      token: tokenOf(tenant),
+      body:
+        index % 2 === 0
+          ? body(CREATE, { input: { projectId: encodeGlobalID('Project', pick(tenant.projectIds)), title: `Bench ${index}` } })
+          : body(UPDATE, {
+              input: { id: encodeGlobalID('Task', pick(tenant.taskIds)), status: pick(['TODO', 'IN_PROGRESS', 'DONE']) },
+            }),
+    };
+  });
+}
+
+/** Several tenants at once; the large one sends four requests in five (the noisy neighbour). */
+function mixed(count: number): LoadJob['requests'] {
+  return Array.from({ length: count }, (_, index) => {
+    const tenant = index % 5 === 4 ? pick([medium, small, tiny]) : large;
+    return index % 3 === 0
+      ? { token: tokenOf(tenant), body: body(NESTED) }
+      : { token: tokenOf(tenant), body: body(POINT, { id: encodeGlobalID('Task', pick(tenant.taskIds)) }) };
+  });
+}
+
+const workloads: { name: string; requests: LoadJob['requests'] }[] = [
+  {
+    name: '1 viewer (context only)',
+    requests: tenants.map((t) => ({ token: tokenOf(t), body: body('{ viewer { role user { id } tenant { slug } } }') })),
+  },
+  { name: '2 nested read 20×20', requests: [large, medium].map((t) => ({ token: tokenOf(t), body: body(NESTED) })) },
+  { name: '3 point reads (¼ foreign ids)', requests: pointReads(500) },
+  { name: '4 writes (create + update)', requests: writes(500) },
+  { name: '5 mixed, one noisy tenant', requests: mixed(500) },
+];
+
+// --- Correctness before speed ------------------------------------------------------------------------
+
+async function post(url: string, request: LoadJob['requests'][number]) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${request.token}` },
+    body: request.body,
+  });
+  return (await response.json()) as { data?: { node?: unknown }; errors?: unknown[] };
+}
+for (const request of pointReads(40)) {
+  const { id } = JSON.parse(request.body).variables as { id: string };
+  const caller = tenants.find((tenant) => tokenOf(tenant) === request.token) as BenchTenant;
+  const own = caller.taskIds.some((taskId) => encodeGlobalID('Task', taskId) === id);
+  const answer = await post(isolated.url, request);
+  if (answer.errors || (answer.data?.node === null) === own) throw new Error(`isolation check failed for ${id}`);
+}
+
+// --- Load ------------------------------------------------------------------------------------------
+
+const run = promisify(execFile);
+const jobDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bench-'));
+async function drive(url: string, requests: LoadJob['requests'], durationSeconds = DURATION): Promise<LoadResult> {
+  const job: LoadJob = { url, durationSeconds, connections: CONNECTIONS, requests };
+  const jobFile = join(jobDir, 'job.json');
+  await writeFile(jobFile, JSON.stringify(job));
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/load.ts', jobFile], {
+    maxBuffer: 1 << 24,
+  });
+  return JSON.parse(stdout) as LoadResult;
+}
+
+interface Row {
+  workload: string;
+  server: string;
+  result: LoadResult;
+  statementsPerRequest: number;
+  ratio?: number;
+}
+const rows: Row[] = [];
+for (const workload of workloads) {
+  for (const [server, url] of [
+    ['baseline', baseline.url],
+    ['tenantgraph', isolated.url],
+  ] as const) {
+    await drive(url, workload.requests, 1); // warm-up: JIT, pools, caches
+    statements = 0;
+    const result = await drive(url, workload.requests);
+    if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on ${server}: ${result.non2xx} non-2xx`);
+    rows.push({ workload: workload.name, server, result, statementsPerRequest: statements / result.requests });
+  }
+  const [base, ours] = rows.slice(-2) as [Row, Row];
+  ours.ratio = ours.result.requestsPerSecond / base.result.requestsPerSecond;
+}
+
+// --- Micro-measures ---------------------------------------------------------------------------------
+
+const resolveTenant = createTenantResolver({ verifier, registry: app.registry, tenantClaim: config.jwt.tenantClaim });
+const authorization = `Bearer ${tokenOf(large)}`;
+const resolved = await resolveTenant({ authorization, tenantHeader: null, requestId: 'bench' });
+const registryQueriesBefore = counterValue('registry_query');
+const contextTimes: number[] = [];
+for (let i = 0; i < 20_000; i++) {
+  const started = process.hrtime.bigint();
+  await resolveTenant({ authorization, tenantHeader: null, requestId: 'bench' });
+  contextTimes.push(Number(process.hrtime.bigint() - started) / 1e6);
+}
+const registryQueriesWarm = counterValue('registry_query') - registryQueriesBefore;
+contextTimes.sort((x, y) => x - y);
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
+
+const recheckRuns = 200_000;
+const recheckStarted = process.hrtime.bigint();
+for (let i = 0; i < recheckRuns; i++) await findRevocation(app.registry, resolved.context, resolved.expiresAt);
+const recheckMicros = Number(process.hrtime.bigint() - recheckStarted) / 1e3 / recheckRuns;
+
+// --- Report -----------------------------------------------------------------------------------------
+
+const fixed = (value: number, digits = 1) => value.toFixed(digits);
+const lines = [
+  '| workload | server | req/s | p50 ms | p99 ms | SQL/request | vs baseline |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map(
+    (row) =>
+      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${fixed(row.statementsPerRequest)} | ${row.ratio === undefined ? '' : `${fixed(row.ratio, 2)}×`} |`,
+  ),
+];
+const micro = [
+  '| measure | value | target |',
+  '| --- | ---: | --- |',
+  `| context resolution p50 / p99 (warm registry, in-process) | ${fixed(percentile(contextTimes, 0.5), 3)} / ${fixed(percentile(contextTimes, 0.99), 3)} ms | p99 < 0.5 ms |`,
+  `| registry queries during ${contextTimes.length} warm resolutions | ${registryQueriesWarm} | 0 |`,
+  `| per-message re-check (cached registry) | ${fixed(recheckMicros, 2)} µs | < 20 µs |`,
+];
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const header = [
+  `Run ${new Date().toISOString()} on ${machine}.`,
+  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement, ${CONNECTIONS} connections, load from a separate process.`,
+  `Data: ${tenants.map((t) => `${t.slug} ${t.projectIds.length} projects`).join(', ')}; 20 tasks per project, a comment per task.`,
+];
+const report = [...header, '', ...lines, '', ...micro].join('\n');
+console.log(`\n${report}\n`);
+if (process.argv.includes('--save')) {
+  await writeFile(
+    'docs/benchmark-results.md',
+    `# Latest benchmark run\n\nWritten by \`npm run bench -- --save\`.\n\n${report}\n`,
+  );
+}
+
+await baseline.close();
+await app.stop(1_000);
+await database.close();

@@ -1,0 +1,71 @@
+import { addMember, addUser, createTenant } from '../src/admin/tenant-admin.js';
+import type { Database } from '../src/db/create-database.js';
+
+export interface BenchTenant {
+  id: string;
+  slug: string;
+  ownerId: string;
+  projectIds: string[];
+  taskIds: string[];
+}
+
+/** Skewed on purpose: one large tenant, a few middling, one tiny. Tasks per project are equal. */
+const SIZES = [
+  { slug: 'bench-large', projects: 300 },
+  { slug: 'bench-medium', projects: 60 },
+  { slug: 'bench-small', projects: 20 },
+  { slug: 'bench-tiny', projects: 5 },
+];
+const TASKS_PER_PROJECT = 20;
+const MEMBERS = 5;
+
+/**
+ * Seeds the benchmark tenants once (idempotent by slug) with set-based SQL: thousands of projects,
+ * tasks and comments in seconds. Runs as the connection's own role, like the CLI.
+ */
+export async function seedBenchData(database: Database): Promise<BenchTenant[]> {
+  const tenants: BenchTenant[] = [];
+  for (const size of SIZES) {
+    let tenant = await database.prisma.tenant.findUnique({ where: { slug: size.slug } });
+    if (!tenant) {
+      tenant = await createTenant(database.prisma, { slug: size.slug, name: size.slug, plan: 'pro' });
+      for (let m = 0; m < MEMBERS; m++) {
+        const email = `user${m}@${size.slug}.bench`;
+        await addUser(database.prisma, { email, name: `User ${m} of ${size.slug}` });
+        await addMember(database.prisma, email, size.slug, m === 0 ? 'OWNER' : 'MEMBER');
+      }
+      await database.sql.query(
+        `INSERT INTO projects (tenant_id, name, description, created_at)
+         SELECT $1, 'Project ' || n, 'Seeded for the benchmark', now() - n * interval '1 minute'
+         FROM generate_series(1, $2::int) AS n`,
+        [tenant.id, size.projects],
+      );
+      await database.sql.query(
+        `INSERT INTO tasks (tenant_id, project_id, title, status, assignee_id)
+         SELECT p.tenant_id, p.id, 'Task ' || n,
+                (ARRAY['TODO','IN_PROGRESS','DONE']::"TaskStatus"[])[1 + n % 3],
+                (SELECT user_id FROM memberships m WHERE m.tenant_id = p.tenant_id ORDER BY user_id OFFSET n % ${MEMBERS} LIMIT 1)
+         FROM projects p, generate_series(1, ${TASKS_PER_PROJECT}) AS n
+         WHERE p.tenant_id = $1`,
+        [tenant.id],
+      );
+      await database.sql.query(
+        `INSERT INTO comments (tenant_id, task_id, author_id, body)
+         SELECT t.tenant_id, t.id, t.assignee_id, 'Seeded comment'
+         FROM tasks t WHERE t.tenant_id = $1 AND t.assignee_id IS NOT NULL`,
+        [tenant.id],
+      );
+    }
+    const owner = await database.prisma.membership.findFirstOrThrow({ where: { tenantId: tenant.id, role: 'OWNER' } });
+    const projects = await database.prisma.project.findMany({ where: { tenantId: tenant.id }, select: { id: true } });
+    const tasks = await database.prisma.task.findMany({ where: { tenantId: tenant.id }, select: { id: true }, take: 2_000 });
+    tenants.push({
+      id: tenant.id,
+      slug: tenant.slug,
+      ownerId: owner.userId,
+      projectIds: projects.map((project) => project.id),
+      taskIds: tasks.map((task) => task.id),
+    });
+  }
+  return tenants;
+}
