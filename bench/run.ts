@@ -13,10 +13,12 @@ import { createTokenVerifier } from '../src/auth/token-verifier.js';
 import { loadConfig } from '../src/config/config.js';
 import { createDatabase } from '../src/db/create-database.js';
 import { prepareDatabase } from '../src/db/prepare-database.js';
+import { createTenantDb } from '../src/db/tenant-db.js';
 import { createLogger } from '../src/observability/logger.js';
 import { counterValue } from '../src/observability/metrics.js';
 import { findRevocation } from '../src/tenancy/entitlement.js';
 import { createTenantResolver } from '../src/tenancy/resolve-tenant.js';
+import { runInTenant } from '../src/tenancy/tenant-context.js';
 import { startBaselineServer } from './baseline-server.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { type BenchTenant, seedBenchData } from './seed.js';
@@ -179,6 +181,22 @@ const recheckStarted = process.hrtime.bigint();
 for (let i = 0; i < recheckRuns; i++) await findRevocation(app.registry, resolved.context, resolved.expiresAt);
 const recheckMicros = Number(process.hrtime.bigint() - recheckStarted) / 1e3 / recheckRuns;
 
+// One statement, sequential, in-process: where a tenant statement's time goes (wall and CPU).
+const tenantDb = createTenantDb(database.prisma);
+const sampleTaskId = large.taskIds[0] as string;
+async function perStatement(run: () => Promise<unknown>, count = 2_000) {
+  for (let i = 0; i < 200; i++) await run();
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await run();
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wallMs: (performance.now() - started) / count, cpuMs: (cpu.user + cpu.system) / 1000 / count };
+}
+const plainStatement = await perStatement(() => database.prisma.task.findUnique({ where: { id: sampleTaskId } }));
+const tenantStatement = await perStatement(() =>
+  runInTenant(resolved.context, async () => await tenantDb.task.findUnique({ where: { id: sampleTaskId } })),
+);
+
 // --- Report -----------------------------------------------------------------------------------------
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
@@ -196,6 +214,8 @@ const micro = [
   `| context resolution p50 / p99 (warm registry, in-process) | ${fixed(percentile(contextTimes, 0.5), 3)} / ${fixed(percentile(contextTimes, 0.99), 3)} ms | p99 < 0.5 ms |`,
   `| registry queries during ${contextTimes.length} warm resolutions | ${registryQueriesWarm} | 0 |`,
   `| per-message re-check (cached registry) | ${fixed(recheckMicros, 2)} µs | < 20 µs |`,
+  `| one task(id) statement, plain Prisma: wall / CPU | ${fixed(plainStatement.wallMs, 2)} / ${fixed(plainStatement.cpuMs, 2)} ms | |`,
+  `| one task(id) statement, tenant client: wall / CPU | ${fixed(tenantStatement.wallMs, 2)} / ${fixed(tenantStatement.cpuMs, 2)} ms | |`,
 ];
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const header = [

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
+import { mergeTenantBegin } from './merged-tenant-begin.js';
 import { createPgRunner } from './pg-runner.js';
 import { createPgliteRunner } from './pglite-runner.js';
 import type { SqlRunner } from './sql-runner.js';
@@ -65,7 +66,8 @@ async function connectPostgres(
   poolSize: number,
   onStatement?: (sql: string, durationMs: number) => void,
 ): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  // BEGIN and the tenant settings ride with each tenant transaction's first statement.
+  const pool = mergeTenantBegin(new pg.Pool({ connectionString: databaseUrl, max: poolSize }));
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
   const prisma = createPrisma(new PrismaPg(pool), onStatement);

@@ -1,12 +1,16 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeTenantBegin } from '../../src/db/merged-tenant-begin.js';
 import { createTenantDb, TENANT_ROLE } from '../../src/db/tenant-db.js';
 import { isRlsViolation } from '../../src/errors/database-errors.js';
+import { PrismaClient } from '../../src/generated/prisma/client.js';
 import { counterValue } from '../../src/observability/metrics.js';
 import { tenancyExtension } from '../../src/tenancy/tenant-client.js';
 import { runInTenant, TenantContextMissingError } from '../../src/tenancy/tenant-context.js';
 import type { TenantScope } from '../../src/tenancy/tenant-scope.js';
 import { createTenantFixture, ownerContext, type TenantFixture } from '../helpers/fixtures.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../helpers/test-database.js';
 
 // The CI gate: with the application's predicate deliberately switched off, PostgreSQL itself must
 // still refuse to show or change another tenant's rows.
@@ -100,3 +104,54 @@ describe('the tenant client with no tenant bound', () => {
     expect(counterValue('tenant_context_missing')).toBe(missingBefore + 2);
   });
 });
+
+// On PostgreSQL, BEGIN and the tenant settings travel with the first statement of each tenant
+// transaction (src/db/merged-tenant-begin.ts). What goes over the wire is observed here, and RLS is
+// shown to hold in that form too.
+if (testDatabaseKind === 'postgres')
+  describe('tenant statements on PostgreSQL, merged with their BEGIN', () => {
+    let pool: pg.Pool;
+    let prisma: PrismaClient;
+    const sent: string[] = [];
+    beforeAll(() => {
+      pool = mergeTenantBegin(new pg.Pool({ connectionString: database.url, max: 2 }), { onSend: (sql) => sent.push(sql) });
+      prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    });
+    afterAll(async () => {
+      await prisma?.$disconnect();
+      await pool?.end();
+    });
+
+    it('take two round trips: BEGIN, settings and the statement in one message, then COMMIT', async () => {
+      const db = createTenantDb(prisma);
+      sent.length = 0;
+      const titles = await runInTenant(ownerContext(a), async () => await db.task.findMany({ select: { title: true } }));
+      const expected = await database.prisma.task.findMany({ where: { tenantId: a.id }, select: { title: true } });
+      expect(titles.map((task) => task.title).sort()).toEqual(expected.map((task) => task.title).sort());
+      expect(sent).toHaveLength(2);
+      expect(sent[0]).toMatch(
+        /^BEGIN;\nSELECT set_config\('app\.tenant_id', '[0-9a-f-]{36}', true\), set_config\('role', 'tenantgraph_tenant', true\);\nSELECT /,
+      );
+      expect(sent[1]).toBe('COMMIT');
+    });
+
+    it('still meet row-level security in that form, with the application predicate bypassed', async () => {
+      const noScope = { scopeArgs: (_m: string, _o: string, args: Record<string, unknown> | undefined) => args ?? {} };
+      const db = prisma.$extends(tenancyExtension({ scope: noScope as unknown as TenantScope, role: TENANT_ROLE }));
+      const ownProjects = await database.prisma.project.count({ where: { tenantId: a.id } });
+      await runInTenant(ownerContext(a), async () => {
+        expect(await db.task.findMany({ where: { tenantId: b.id } })).toEqual([]);
+        const forged = await db.project.create({ data: { tenantId: b.id, name: 'forged' } }).catch((error: unknown) => error);
+        expect(isRlsViolation(forged)).toBe(true);
+        // The failed transaction was rolled back: the connection serves the next statement normally.
+        expect(await db.project.count()).toBe(ownProjects);
+      });
+    });
+
+    it('leave transactions that are not tenant transactions as they were', async () => {
+      sent.length = 0;
+      await prisma.$transaction([prisma.tenant.count(), prisma.user.count()]);
+      expect(sent[0]).toBe('BEGIN');
+      expect(sent.at(-1)).toBe('COMMIT');
+    });
+  });
