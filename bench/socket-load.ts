@@ -1,0 +1,52 @@
+// Websocket clients for the subscription workload, in their own process (forked with IPC) so they
+// do not share the server's event loop.
+//   subscribe: `count` SDK clients, each subscribed to taskChanged(projectId); reports how many
+//              events have arrived, every 50 ms.
+//   idle:      `count` graphql-transport-ws connections, initialised and acknowledged, doing nothing.
+import WebSocket from 'ws';
+import { createClient } from '../src/sdk/index.js';
+
+export type SocketJob =
+  | { mode: 'subscribe'; url: string; token: string; projectId: string; count: number }
+  | { mode: 'idle'; url: string; token: string; count: number };
+
+const send = (message: unknown) => process.send?.(message);
+
+process.once('message', async (job: SocketJob) => {
+  const closers: (() => unknown)[] = [];
+  if (job.mode === 'subscribe') {
+    let received = 0;
+    let connected = 0;
+    for (let i = 0; i < job.count; i++) {
+      const client = createClient({ url: job.url, token: job.token, onConnected: () => connected++ });
+      client.subscribe('TaskChanged', { projectId: job.projectId }, { next: () => received++ });
+      closers.push(() => client.close());
+    }
+    while (connected < job.count) await new Promise((resolve) => setTimeout(resolve, 10));
+    const timer = setInterval(() => send({ received }), 50);
+    closers.push(() => clearInterval(timer));
+  } else {
+    const sockets = await Promise.all(
+      Array.from({ length: job.count }, () => {
+        const socket = new WebSocket(job.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+        return new Promise<WebSocket>((resolve, reject) => {
+          socket.once('open', () =>
+            socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${job.token}` } })),
+          );
+          socket.once('message', () => resolve(socket));
+          socket.once('error', reject);
+        });
+      }),
+    );
+    closers.push(() => {
+      for (const socket of sockets) socket.close();
+    });
+  }
+  // Give the server a moment to register the last subscriptions before saying so.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  send({ ready: true });
+  process.once('message', async () => {
+    await Promise.all(closers.map((close) => close()));
+    process.exit(0);
+  });
+});
