@@ -24,6 +24,7 @@ import { createTenantResolver } from '../src/tenancy/resolve-tenant.js';
 import { runInTenant } from '../src/tenancy/tenant-context.js';
 import { startBaselineServer } from './baseline-server.js';
 import type { LoadJob, LoadResult } from './load.js';
+import { POSTGRAPHILE_NESTED, startPostGraphilePeer } from './peer-postgraphile.js';
 import { type BenchTenant, seedBenchData } from './seed.js';
 import type { SocketJob } from './socket-load.js';
 
@@ -98,16 +99,32 @@ function mixed(count: number): LoadJob['requests'] {
   });
 }
 
+const nestedWorkload = {
+  name: '2 nested read 20×20',
+  requests: [large, medium].map((t) => ({ token: tokenOf(t), body: body(NESTED) })),
+};
 const workloads: { name: string; requests: LoadJob['requests'] }[] = [
   {
     name: '1 viewer (context only)',
     requests: tenants.map((t) => ({ token: tokenOf(t), body: body('{ viewer { role user { id } tenant { slug } } }') })),
   },
-  { name: '2 nested read 20×20', requests: [large, medium].map((t) => ({ token: tokenOf(t), body: body(NESTED) })) },
+  nestedWorkload,
   { name: '3 point reads (¼ foreign ids)', requests: pointReads(500) },
   { name: '4 writes (create + update)', requests: writes(500) },
   { name: '5 mixed, one noisy tenant', requests: mixed(500) },
 ];
+
+// --- The peer: PostGraphile 5 on the same tables and policies (PostgreSQL only) ------------------------
+
+const peer = databaseUrl
+  ? await startPostGraphilePeer({ databaseUrl, verifier, tenantClaim: config.jwt.tenantClaim })
+  : undefined;
+const peerRequests: LoadJob['requests'] = [];
+for (const tenant of [large, medium]) {
+  // PostGraphile maps the claim straight to app.tenant_id, so its tokens carry the tenant's id.
+  const token = await issueDevToken(devKey, { ...config.jwt, userId: tenant.ownerId, tenant: tenant.id, ttl: '2h' });
+  peerRequests.push({ token, body: body(POSTGRAPHILE_NESTED) });
+}
 
 // --- Correctness before speed ------------------------------------------------------------------------
 
@@ -118,6 +135,18 @@ async function post(url: string, request: LoadJob['requests'][number]) {
     body: request.body,
   });
   return (await response.json()) as { data?: { node?: unknown }; errors?: unknown[] };
+}
+if (peer) {
+  for (const [index, tenant] of [large, medium].entries()) {
+    const answer = (await post(peer.url, peerRequests[index] as LoadJob['requests'][number])) as {
+      data?: { allProjects: { nodes: { tasksByTenantIdAndProjectId: { nodes: unknown[] } }[] } };
+      errors?: unknown[];
+    };
+    const projects = answer.data?.allProjects.nodes ?? [];
+    if (answer.errors || projects.length !== Math.min(20, tenant.projectIds.length)) {
+      throw new Error(`the PostGraphile peer did not answer the nested read: ${JSON.stringify(answer).slice(0, 300)}`);
+    }
+  }
 }
 for (const request of pointReads(40)) {
   const { id } = JSON.parse(request.body).variables as { id: string };
@@ -145,7 +174,8 @@ interface Row {
   workload: string;
   server: string;
   result: LoadResult;
-  statementsPerRequest: number;
+  /** Unknown for the peer, whose statements Prisma does not see. */
+  statementsPerRequest?: number;
   ratio?: number;
 }
 const rows: Row[] = [];
@@ -162,6 +192,17 @@ for (const workload of workloads) {
   }
   const [base, ours] = rows.slice(-2) as [Row, Row];
   ours.ratio = ours.result.requestsPerSecond / base.result.requestsPerSecond;
+  if (peer && workload === nestedWorkload) {
+    await drive(peer.url, peerRequests, 1);
+    const result = await drive(peer.url, peerRequests);
+    if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on the peer: ${result.non2xx} non-2xx`);
+    rows.push({
+      workload: workload.name,
+      server: 'PostGraphile 5 (peer)',
+      result,
+      ratio: result.requestsPerSecond / base.result.requestsPerSecond,
+    });
+  }
 }
 
 // --- Micro-measures ---------------------------------------------------------------------------------
@@ -282,7 +323,7 @@ const lines = [
   '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (row) =>
-      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${fixed(row.statementsPerRequest)} | ${row.ratio === undefined ? '' : `${fixed(row.ratio, 2)}×`} |`,
+      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.ratio === undefined ? '' : `${fixed(row.ratio, 2)}×`} |`,
   ),
 ];
 const micro = [
@@ -311,6 +352,7 @@ if (process.argv.includes('--save')) {
   );
 }
 
+await peer?.close();
 await baseline.close();
 await app.stop(1_000);
 await database.close();

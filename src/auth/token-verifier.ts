@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { DevSigningKey } from './dev-signing-key.js';
+import { cacheVerifiedTokens } from './verified-token-cache.js';
 
 export interface TokenVerifierOptions {
   /** A remote key set (rotation handled by jose's cache); wins over `devKey`. */
@@ -41,15 +42,17 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       cacheMaxAge: 10 * 60_000,
       cooldownDuration: options.jwksCooldownMs ?? 30_000,
     });
-    return {
-      verify: (token) => verifyWith(() => jwtVerify(token, keySet, { ...verifyOptions, algorithms: REMOTE_ALGORITHMS })),
-    };
+    return cacheVerifiedTokens(
+      { verify: (token) => verifyWith(() => jwtVerify(token, keySet, { ...verifyOptions, algorithms: REMOTE_ALGORITHMS })) },
+      options,
+    );
   }
   const devKey = options.devKey;
   if (!devKey) throw new Error('a token verifier needs a JWKS URL or the development key');
-  return {
-    verify: (token) => verifyWith(() => jwtVerify(token, devKey.publicKey, { ...verifyOptions, algorithms: [devKey.alg] })),
-  };
+  return cacheVerifiedTokens(
+    { verify: (token) => verifyWith(() => jwtVerify(token, devKey.publicKey, { ...verifyOptions, algorithms: [devKey.alg] })) },
+    options,
+  );
 }
 
 async function verifyWith(verify: () => Promise<{ payload: JWTPayload }>): Promise<JWTPayload> {
