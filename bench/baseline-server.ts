@@ -40,12 +40,24 @@ export async function startBaselineServer(deps: { config: Config; database: Data
     landingPage: false,
     plugins: [bindTenant],
     context: async ({ request }) => {
-      const { context: tenant, expiresAt } = await resolveTenant({
+      const {
+        context: tenant,
+        expiresAt,
+        tenant: tenantRecord,
+        membership,
+      } = await resolveTenant({
         authorization: request.headers.get('authorization'),
         tenantHeader: request.headers.get('x-tenant-id'),
         requestId: 'bench',
       });
-      return { tenant, tokenExpiresAt: expiresAt, db, loaders: createLoaders(db, tenant.tenantId), pubsub };
+      return {
+        tenant,
+        tokenExpiresAt: expiresAt,
+        profile: { tenant: tenantRecord, user: membership.user },
+        db,
+        loaders: createLoaders(db, tenant.tenantId),
+        pubsub,
+      };
     },
   });
   const server = createServer((request, response) => void yoga(request, response));

@@ -92,7 +92,12 @@ export function createApp(deps: AppDependencies): App {
       const websocket = (initial as Partial<WebSocketInitialContext>).websocket;
       const requestId = websocket ? websocket.requestId : requestIdOf(initial.request);
       try {
-        const { context: tenant, expiresAt } = await resolveTenant({
+        const {
+          context: tenant,
+          expiresAt,
+          tenant: tenantRecord,
+          membership,
+        } = await resolveTenant({
           authorization: websocket ? websocket.authorization : initial.request.headers.get('authorization'),
           tenantHeader: websocket ? websocket.tenantHeader : initial.request.headers.get('x-tenant-id'),
           requestId,
@@ -100,6 +105,7 @@ export function createApp(deps: AppDependencies): App {
         return {
           tenant,
           tokenExpiresAt: expiresAt,
+          profile: { tenant: tenantRecord, user: membership.user },
           db,
           loaders: createLoaders(db, tenant.tenantId),
           pubsub,

@@ -10,15 +10,17 @@ export function createRegistrySource(prisma: PrismaClient): RegistrySource {
       increment('registry_query');
       const tenant = await prisma.tenant.findUnique({
         where: isUuid(idOrSlug) ? { id: idOrSlug } : { slug: idOrSlug },
-        select: { id: true, slug: true, status: true },
+        select: { id: true, slug: true, status: true, name: true, plan: true },
       });
-      return tenant && { id: tenant.id, slug: tenant.slug, active: tenant.status === 'ACTIVE' };
+      return (
+        tenant && { id: tenant.id, slug: tenant.slug, active: tenant.status === 'ACTIVE', name: tenant.name, plan: tenant.plan }
+      );
     },
     async findMembership(tenantId, userId) {
       increment('registry_query');
       return prisma.membership.findUnique({
         where: { tenantId_userId: { tenantId, userId } },
-        select: { role: true },
+        select: { role: true, user: { select: { email: true, name: true } } },
       });
     },
   };

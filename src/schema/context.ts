@@ -2,6 +2,7 @@ import type { TenantDb } from '../db/tenant-db.js';
 import type { Loaders } from '../loaders/create-loaders.js';
 import type { TenantPubSub } from '../pubsub/tenant-pubsub.js';
 import type { TenantContext } from '../tenancy/tenant-context.js';
+import type { MembershipRecord, TenantRecord } from '../tenancy/tenant-registry.js';
 
 /** A websocket connection, as far as resolvers and the subscription pipeline need it. */
 export interface ConnectionHandle {
@@ -19,6 +20,11 @@ export interface GraphQLContext {
   tenant: TenantContext;
   /** When the caller's token expires (ms since epoch); long-lived subscriptions re-check it. */
   tokenExpiresAt: number | undefined;
+  /**
+   * The caller's tenant and user as the registry holds them (cached, at most its TTL old), so
+   * `viewer` needs no query. Absent fields are read from the database instead.
+   */
+  profile?: { tenant: TenantRecord; user: MembershipRecord['user'] };
   /** The tenant-scoped Prisma client (scoped predicates + RLS transaction on every statement). */
   db: TenantDb;
   /** Per-request (per-message for subscriptions), tenant-keyed DataLoaders. */

@@ -1,7 +1,7 @@
 import { bearerToken } from '../auth/bearer-token.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { TenantContext } from './tenant-context.js';
-import type { TenantRegistry } from './tenant-registry.js';
+import type { MembershipRecord, TenantRecord, TenantRegistry } from './tenant-registry.js';
 
 /**
  * A request that may not proceed. `status` and `code` go to the client with a generic message; the
@@ -38,6 +38,9 @@ export interface ResolutionInput {
 export interface ResolvedTenant {
   context: TenantContext;
   expiresAt: number | undefined;
+  /** The registry's records behind it (cached): what `viewer` shows without a query. */
+  tenant: TenantRecord;
+  membership: MembershipRecord;
 }
 
 export type TenantResolver = (input: ResolutionInput) => Promise<ResolvedTenant>;
@@ -73,6 +76,8 @@ export function createTenantResolver(options: TenantResolverOptions): TenantReso
     return {
       context: { tenantId: tenant.id, tenantSlug: tenant.slug, userId, role: membership.role, requestId },
       expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined,
+      tenant,
+      membership,
     };
   };
 }

@@ -3,10 +3,15 @@ export interface TenantRecord {
   id: string;
   slug: string;
   active: boolean;
+  /** Shown to the caller as they are (viewer); a source may leave them out. */
+  name?: string;
+  plan?: string;
 }
 
 export interface MembershipRecord {
   role: string;
+  /** The member as shown to themselves (viewer); a source may leave it out. */
+  user?: { email: string; name: string };
 }
 
 /** Where the registry reads from on a cache miss (the system database path). */

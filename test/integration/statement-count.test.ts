@@ -42,4 +42,18 @@ describe('SQL statements per request', () => {
     await statementsFor(query(1));
     expect((await statementsFor(query(100))).length).toBe((await statementsFor(query(3))).length);
   });
+
+  it('viewer costs none at all with the registry warm: user and tenant come from the resolution', async () => {
+    await statementsFor('{ viewer { role } }'); // warms the registry
+    const statements = await statementsFor('{ viewer { role user { id email name } tenant { id slug name plan } } }');
+    expect(statements).toEqual([]);
+    const { body } = await server.request<{ viewer: { user: { name: string }; tenant: { slug: string; plan: string } } }>(
+      '{ viewer { user { name } tenant { slug plan } } }',
+      { token },
+    );
+    expect(body.data?.viewer).toEqual({
+      user: { name: expect.stringContaining('OWNER of stmt') },
+      tenant: { slug: 'stmt', plan: 'free' },
+    });
+  });
 });
