@@ -20,6 +20,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma/migrations ./prisma/migrations
+# Read at start: the operations PERSISTED_OPERATIONS_ONLY allows (and any client may send by hash).
+COPY schema/persisted-operations.json ./schema/
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 4000
