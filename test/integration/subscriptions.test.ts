@@ -99,7 +99,8 @@ describe('subscriptions over graphql-ws', () => {
   });
 
   it('deliver thousands of interleaved events of several tenants: nothing lost, nothing crossed', async () => {
-    const tenants = [a, b];
+    const c = await createTenantFixture(server.database, { slug: 'sub-c', projects: 1, tasksPerProject: 0 });
+    const tenants = [a, b, c];
     const subscribers = await Promise.all(
       tenants.map(async (tenant) => {
         const subscriber = subscribe(server.url, await server.token(tenant.owner.id, tenant.slug), 'TaskChanged', {
@@ -111,9 +112,9 @@ describe('subscriptions over graphql-ws', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
     const perTenant = 1_000;
-    const sent: string[][] = [[], []];
-    for (let i = 0; i < perTenant * 2; i++) {
-      const index = i % 2;
+    const sent: string[][] = tenants.map(() => []);
+    for (let i = 0; i < perTenant * tenants.length; i++) {
+      const index = i % tenants.length;
       const tenant = tenants[index] as TenantFixture;
       const taskId = crypto.randomUUID();
       sent[index]?.push(globalId('Task', taskId));
