@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type Result, type TypedSdk } from '../../src/sdk/index.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
 import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -9,17 +10,26 @@ let server: TestServer;
 let a: TenantFixture;
 let b: TenantFixture;
 let tokenA: string;
+/** Tenant A through the generated SDK: what a client app sees. */
+let sdkA: TypedSdk;
 
 beforeAll(async () => {
   server = await startTestServer();
   a = await createTenantFixture(server.database, { slug: 'tenant-a', projects: 3, tasksPerProject: 3 });
   b = await createTenantFixture(server.database, { slug: 'tenant-b', projects: 2, tasksPerProject: 4 });
   tokenA = await server.token(a.owner.id, a.slug);
+  sdkA = createClient({ url: server.url, token: tokenA }).sdk;
 });
 afterAll(() => server?.close());
 
+// Raw HTTP for selections deeper than any SDK operation and for comparing exact response bodies.
 const asA = <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) =>
   server.request<T>(query, { token: tokenA, variables });
+
+const dataOf = <Data>(result: Result<Data>): Data => {
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.data;
+};
 
 async function snapshotOfB() {
   const prisma = server.database.prisma;
@@ -32,18 +42,10 @@ async function snapshotOfB() {
 
 describe('reads', () => {
   it('tenant A lists and counts only its own projects', async () => {
-    const { body } = await asA<{ projects: { totalCount: number; edges: { node: { id: string; name: string } }[] } }>(
-      '{ projects(first: 50) { totalCount edges { node { id name } } } }',
-    );
-    expect(body.errors).toBeUndefined();
-    expect(body.data?.projects.totalCount).toBe(3);
-    expect(body.data?.projects.edges.map((edge) => edge.node.id).sort()).toEqual(
-      a.projectIds.map((id) => globalId('Project', id)).sort(),
-    );
-    const archived = await asA<{ projects: { totalCount: number } }>(
-      '{ projects(first: 50, includeArchived: true) { totalCount } }',
-    );
-    expect(archived.body.data?.projects.totalCount).toBe(4);
+    const { projects } = dataOf(await sdkA.Projects({ first: 50 }));
+    expect(projects.totalCount).toBe(3);
+    expect(projects.edges.map((edge) => edge.node.id).sort()).toEqual(a.projectIds.map((id) => globalId('Project', id)).sort());
+    expect(dataOf(await sdkA.Projects({ first: 50, includeArchived: true })).projects.totalCount).toBe(4);
   });
 
   it('tenant A sees only its own tasks, comments, authors and assignees through nested relations and counts', async () => {
@@ -88,10 +90,8 @@ describe('reads', () => {
   });
 
   it('members lists only tenant A’s members', async () => {
-    const { body } = await asA<{ members: { user: { email: string }; role: string }[] }>('{ members { user { email } role } }');
-    expect(body.data?.members.map((member) => member.user.email).sort()).toEqual(
-      [a.owner.email, a.member.email, a.viewer.email].sort(),
-    );
+    const { members } = dataOf(await sdkA.Members());
+    expect(members.map((member) => member.user.email).sort()).toEqual([a.owner.email, a.member.email, a.viewer.email].sort());
   });
 
   it('project(id), task(id) and node(id) answer null for every kind of tenant B row, like for ids that never existed', async () => {
@@ -102,93 +102,61 @@ describe('reads', () => {
       globalId('User', b.owner.id),
       globalId('Project', '00000000-0000-4000-8000-000000000000'),
     ];
-    for (const id of ids) {
-      const { body } = await asA<{ node: unknown }>('query($id: ID!) { node(id: $id) { id } }', { id });
-      expect(body).toEqual({ data: { node: null } });
-    }
-    const project = await asA('query($id: ID!) { project(id: $id) { id name } }', { id: ids[0] });
-    expect(project.body).toEqual({ data: { project: null } });
-    const task = await asA('query($id: ID!) { task(id: $id) { id title } }', { id: ids[1] });
-    expect(task.body).toEqual({ data: { task: null } });
+    for (const id of ids) expect(await sdkA.Node({ id })).toEqual({ ok: true, data: { node: null } });
+    expect(await sdkA.ProjectWithTasks({ id: ids[0] as string })).toEqual({ ok: true, data: { project: null } });
+    expect(await sdkA.Task({ id: ids[1] as string })).toEqual({ ok: true, data: { task: null } });
   });
 
   it('tasks(projectId:) of a tenant B project and tasks(assigneeId:) of a tenant B user are empty, counts included', async () => {
-    const byProject = await asA<{ tasks: { totalCount: number; edges: unknown[] } }>(
-      'query($p: ID) { tasks(projectId: $p, first: 50) { totalCount edges { node { id } } } }',
-      { p: globalId('Project', b.projectIds[0] ?? '') },
-    );
-    expect(byProject.body.data?.tasks).toEqual({ totalCount: 0, edges: [] });
-    const byAssignee = await asA<{ tasks: { totalCount: number; edges: unknown[] } }>(
-      'query($u: ID) { tasks(assigneeId: $u, first: 50) { totalCount edges { node { id } } } }',
-      { u: globalId('User', b.owner.id) },
-    );
-    expect(byAssignee.body.data?.tasks).toEqual({ totalCount: 0, edges: [] });
-    const own = await asA<{ tasks: { totalCount: number } }>(
-      'query($u: ID) { tasks(assigneeId: $u, first: 50) { totalCount } }',
-      {
-        u: globalId('User', a.member.id),
-      },
-    );
-    expect(own.body.data?.tasks.totalCount).toBe(3);
+    const byProject = dataOf(await sdkA.Tasks({ projectId: globalId('Project', b.projectIds[0] ?? ''), first: 50 }));
+    expect([byProject.tasks.totalCount, byProject.tasks.edges]).toEqual([0, []]);
+    const byAssignee = dataOf(await sdkA.Tasks({ assigneeId: globalId('User', b.owner.id), first: 50 }));
+    expect([byAssignee.tasks.totalCount, byAssignee.tasks.edges]).toEqual([0, []]);
+    const own = dataOf(await sdkA.Tasks({ assigneeId: globalId('User', a.member.id), first: 50 }));
+    expect(own.tasks.totalCount).toBe(3);
   });
 });
 
 describe('writes on tenant B ids', () => {
-  const cases: [string, string, () => Record<string, unknown>, string][] = [
+  const cases: [string, () => Promise<Result<unknown>>, string][] = [
     [
       'updateProject',
-      'mutation($input: UpdateProjectInput!) { updateProject(input: $input) { id } }',
-      () => ({ input: { id: globalId('Project', b.projectIds[0] ?? ''), name: 'hijacked' } }),
+      () => sdkA.UpdateProject({ input: { id: globalId('Project', b.projectIds[0] ?? ''), name: 'hijacked' } }),
       'NOT_FOUND',
     ],
-    [
-      'archiveProject',
-      'mutation($id: ID!) { archiveProject(id: $id) { id } }',
-      () => ({ id: globalId('Project', b.projectIds[0] ?? '') }),
-      'NOT_FOUND',
-    ],
+    ['archiveProject', () => sdkA.ArchiveProject({ id: globalId('Project', b.projectIds[0] ?? '') }), 'NOT_FOUND'],
     [
       'createTask in a tenant B project',
-      'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
-      () => ({ input: { projectId: globalId('Project', b.projectIds[0] ?? ''), title: 'planted' } }),
+      () => sdkA.CreateTask({ input: { projectId: globalId('Project', b.projectIds[0] ?? ''), title: 'planted' } }),
       'NOT_FOUND',
     ],
     [
       'createTask assigned to a tenant B user',
-      'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
-      () => ({
-        input: { projectId: globalId('Project', a.projectIds[0] ?? ''), title: 'x', assigneeId: globalId('User', b.owner.id) },
-      }),
+      () =>
+        sdkA.CreateTask({
+          input: { projectId: globalId('Project', a.projectIds[0] ?? ''), title: 'x', assigneeId: globalId('User', b.owner.id) },
+        }),
       'BAD_USER_INPUT',
     ],
     [
       'updateTask',
-      'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }',
-      () => ({ input: { id: globalId('Task', b.taskIds[0] ?? ''), title: 'hijacked', status: 'DONE' } }),
+      () => sdkA.UpdateTask({ input: { id: globalId('Task', b.taskIds[0] ?? ''), title: 'hijacked', status: 'DONE' } }),
       'NOT_FOUND',
     ],
-    [
-      'deleteTask',
-      'mutation($id: ID!) { deleteTask(id: $id) }',
-      () => ({ id: globalId('Task', b.taskIds[0] ?? '') }),
-      'NOT_FOUND',
-    ],
+    ['deleteTask', () => sdkA.DeleteTask({ id: globalId('Task', b.taskIds[0] ?? '') }), 'NOT_FOUND'],
     [
       'addComment',
-      'mutation($input: AddCommentInput!) { addComment(input: $input) { id } }',
-      () => ({ input: { taskId: globalId('Task', b.taskIds[0] ?? ''), body: 'planted' } }),
+      () => sdkA.AddComment({ input: { taskId: globalId('Task', b.taskIds[0] ?? ''), body: 'planted' } }),
       'NOT_FOUND',
     ],
   ];
 
-  for (const [name, mutation, variables, code] of cases) {
+  for (const [name, attempt, code] of cases) {
     it(`${name} fails with ${code} and leaves tenant B untouched`, async () => {
       const before = await snapshotOfB();
-      const { status, body } = await asA(mutation, variables());
-      expect(status).toBe(200);
-      expect(body.data).toBeNull();
-      expect(body.errors?.map((error) => error.extensions?.code)).toEqual([code]);
-      expect(JSON.stringify(body)).not.toMatch(/tenant-b|[0-9a-f]{8}-[0-9a-f]{4}-/);
+      const result = await attempt();
+      expect(result).toMatchObject({ ok: false, error: { code, status: 200 } });
+      expect(JSON.stringify(result)).not.toMatch(/tenant-b|[0-9a-f]{8}-[0-9a-f]{4}-/);
       expect(await snapshotOfB()).toEqual(before);
     });
   }
