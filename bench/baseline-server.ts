@@ -1,16 +1,15 @@
 import { createServer } from 'node:http';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga } from 'graphql-yoga';
 import type { TokenVerifier } from '../src/auth/token-verifier.js';
 import type { Config } from '../src/config/config.js';
 import type { Database } from '../src/db/create-database.js';
 import { createRegistrySource } from '../src/db/registry-source.js';
 import type { TenantDb } from '../src/db/tenant-db.js';
-import { createLoaders } from '../src/loaders/create-loaders.js';
+import { useTenantScope } from '../src/plugins/use-tenant-scope.js';
 import { createTenantPubSub } from '../src/pubsub/tenant-pubsub.js';
-import type { GraphQLContext } from '../src/schema/context.js';
+import { createRequestContext, type GraphQLContext } from '../src/schema/context.js';
 import { schema } from '../src/schema/index.js';
 import { createTenantResolver } from '../src/tenancy/resolve-tenant.js';
-import { runInTenant } from '../src/tenancy/tenant-context.js';
 import { TenantRegistry } from '../src/tenancy/tenant-registry.js';
 
 /**
@@ -21,13 +20,6 @@ import { TenantRegistry } from '../src/tenancy/tenant-registry.js';
  *
  * It lives in bench/ only and is never imported by the server: it answers across tenants.
  */
-const bindTenant: Plugin<GraphQLContext> = {
-  onExecute({ args, executeFn, setExecuteFn }) {
-    const tenant = (args.contextValue as GraphQLContext).tenant;
-    setExecuteFn((executeArgs) => runInTenant(tenant, () => executeFn(executeArgs)));
-  },
-};
-
 export async function startBaselineServer(deps: { config: Config; database: Database; verifier: TokenVerifier }) {
   const registry = new TenantRegistry(createRegistrySource(deps.database.prisma), { ttlMs: deps.config.registryTtlMs });
   const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: deps.config.jwt.tenantClaim });
@@ -38,27 +30,17 @@ export async function startBaselineServer(deps: { config: Config; database: Data
     graphqlEndpoint: '/graphql',
     logging: false,
     landingPage: false,
-    plugins: [bindTenant],
-    context: async ({ request }) => {
-      const {
-        context: tenant,
-        expiresAt,
-        tenant: tenantRecord,
-        membership,
-      } = await resolveTenant({
-        authorization: request.headers.get('authorization'),
-        tenantHeader: request.headers.get('x-tenant-id'),
-        requestId: 'bench',
-      });
-      return {
-        tenant,
-        tokenExpiresAt: expiresAt,
-        profile: { tenant: tenantRecord, user: membership.user },
-        db,
-        loaders: createLoaders(db, tenant.tenantId),
-        pubsub,
-      };
-    },
+    // The tenant binding the DataLoaders check; it has no subscriptions, so nothing to re-check.
+    plugins: [useTenantScope({ contextForMessage: (context) => context, revocationOf: async () => undefined })],
+    context: async ({ request }) =>
+      createRequestContext(
+        await resolveTenant({
+          authorization: request.headers.get('authorization'),
+          tenantHeader: request.headers.get('x-tenant-id'),
+          requestId: 'bench',
+        }),
+        { db, pubsub },
+      ),
   });
   const server = createServer((request, response) => void yoga(request, response));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -17,7 +17,7 @@ import { useQueryLimits } from './plugins/use-query-limits.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useTenantScope } from './plugins/use-tenant-scope.js';
 import { createTenantPubSub, type PubSubEventTarget, type TenantPubSub } from './pubsub/tenant-pubsub.js';
-import type { GraphQLContext } from './schema/context.js';
+import { createRequestContext, type GraphQLContext } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { attachWebSocketServer, type WebSocketInitialContext } from './subscriptions/websocket-server.js';
 import { findRevocation } from './tenancy/entitlement.js';
@@ -92,25 +92,16 @@ export function createApp(deps: AppDependencies): App {
       const websocket = (initial as Partial<WebSocketInitialContext>).websocket;
       const requestId = websocket ? websocket.requestId : requestIdOf(initial.request);
       try {
-        const {
-          context: tenant,
-          expiresAt,
-          tenant: tenantRecord,
-          membership,
-        } = await resolveTenant({
+        const resolved = await resolveTenant({
           authorization: websocket ? websocket.authorization : initial.request.headers.get('authorization'),
           tenantHeader: websocket ? websocket.tenantHeader : initial.request.headers.get('x-tenant-id'),
           requestId,
         });
-        return {
-          tenant,
-          tokenExpiresAt: expiresAt,
-          profile: { tenant: tenantRecord, user: membership.user },
+        return createRequestContext(resolved, {
           db,
-          loaders: createLoaders(db, tenant.tenantId),
           pubsub,
-          ...(websocket ? { connection: { close: websocket.close } } : {}),
-        };
+          connection: websocket ? { close: websocket.close } : undefined,
+        });
       } catch (error) {
         if (error instanceof TenantRejection) {
           increment('tenant_resolution_failed');

@@ -1,6 +1,7 @@
 import type { TenantDb } from '../db/tenant-db.js';
-import type { Loaders } from '../loaders/create-loaders.js';
+import { createLoaders, type Loaders } from '../loaders/create-loaders.js';
 import type { TenantPubSub } from '../pubsub/tenant-pubsub.js';
+import type { ResolvedTenant } from '../tenancy/resolve-tenant.js';
 import type { TenantContext } from '../tenancy/tenant-context.js';
 import type { MembershipRecord, TenantRecord } from '../tenancy/tenant-registry.js';
 
@@ -33,4 +34,20 @@ export interface GraphQLContext {
   pubsub: TenantPubSub;
   /** Set on websocket operations only. */
   connection?: ConnectionHandle;
+}
+
+/** The context of one request (or websocket operation) once the context factory resolved its tenant. */
+export function createRequestContext(
+  resolved: ResolvedTenant,
+  services: { db: TenantDb; pubsub: TenantPubSub; connection?: ConnectionHandle },
+): GraphQLContext {
+  return {
+    tenant: resolved.context,
+    tokenExpiresAt: resolved.expiresAt,
+    profile: { tenant: resolved.tenant, user: resolved.membership.user },
+    db: services.db,
+    loaders: createLoaders(services.db, resolved.context.tenantId),
+    pubsub: services.pubsub,
+    ...(services.connection ? { connection: services.connection } : {}),
+  };
 }
