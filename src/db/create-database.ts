@@ -34,7 +34,7 @@ export type DatabaseOptions = (
   | { inMemory: true }
 ) & {
   /** Called for every SQL statement Prisma sends (tests and benchmarks count them). */
-  onStatement?: (sql: string, durationMs: number) => void;
+  onStatement?: (sql: string) => void;
 };
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
@@ -50,22 +50,18 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
  */
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
 
-function createPrisma(adapter: PrismaPg | PrismaPGlite, onStatement?: (sql: string, durationMs: number) => void) {
+function createPrisma(adapter: PrismaPg | PrismaPGlite, onStatement?: (sql: string) => void) {
   if (!onStatement) return new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   const prisma = new PrismaClient({
     adapter,
     transactionOptions: TRANSACTION_OPTIONS,
     log: [{ emit: 'event', level: 'query' }],
   });
-  prisma.$on('query', (event) => onStatement(event.query, Number(event.duration)));
+  prisma.$on('query', (event) => onStatement(event.query));
   return prisma as unknown as PrismaClient;
 }
 
-async function connectPostgres(
-  databaseUrl: string,
-  poolSize: number,
-  onStatement?: (sql: string, durationMs: number) => void,
-): Promise<Database> {
+async function connectPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql: string) => void): Promise<Database> {
   // BEGIN and the tenant settings ride with each tenant transaction's first statement.
   const pool = mergeTenantBegin(new pg.Pool({ connectionString: databaseUrl, max: poolSize }));
   // An idle client that errors (server restart) must not crash the process.
@@ -83,7 +79,7 @@ async function connectPostgres(
   };
 }
 
-async function openEmbedded(dataDir: string, onStatement?: (sql: string, durationMs: number) => void): Promise<Database> {
+async function openEmbedded(dataDir: string, onStatement?: (sql: string) => void): Promise<Database> {
   await mkdir(dataDir, { recursive: true });
   // PGlite is single-process: a second process opening the same folder would corrupt it.
   const lock = await acquireDataDirLock(dataDir);
@@ -100,7 +96,7 @@ async function openPglite(
   pglite: PGlite,
   dataDir: string | undefined,
   release: () => Promise<void>,
-  onStatement?: (sql: string, durationMs: number) => void,
+  onStatement?: (sql: string) => void,
 ): Promise<Database> {
   await pglite.waitReady;
   const prisma = createPrisma(new PrismaPGlite(pglite), onStatement);

@@ -29,7 +29,7 @@ export function createErrorMask(logger: Logger) {
     }
     // A variable that does not coerce to its type (a bad DateTime, an Int out of range) is the
     // client's input: GraphQL's message names the variable and the expected type, nothing more.
-    if (!error.path && error.message.startsWith('Variable "$')) return withCode(error, 'BAD_USER_INPUT');
+    if (!error.path && error.message.startsWith('Variable "$')) return coded(error, 'BAD_USER_INPUT', error.message);
     // Pothos refuses malformed cursors, page sizes and global ids with its own validation error.
     if (original?.name === 'PothosValidationError') return coded(error, 'BAD_USER_INPUT');
     if (isRlsViolation(original)) {
@@ -52,12 +52,8 @@ function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error);
 }
 
-function withCode(error: GraphQLError, code: string): GraphQLError {
-  return createGraphQLError(error.message, { nodes: error.nodes, extensions: { code } });
-}
-
-function coded(error: GraphQLError | undefined, code: keyof typeof MESSAGES): GraphQLError {
-  return createGraphQLError(MESSAGES[code] ?? 'Unexpected error', {
+function coded(error: GraphQLError | undefined, code: keyof typeof MESSAGES, message = MESSAGES[code]): GraphQLError {
+  return createGraphQLError(message ?? 'Unexpected error', {
     nodes: error?.nodes,
     path: error?.path,
     extensions: { code },
