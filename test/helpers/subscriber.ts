@@ -43,7 +43,6 @@ export function subscribe<Name extends SubscriptionName>(
     },
   });
   const messages: Result<Data>[] = [];
-  const closeCode = () => socketCloseCode;
   const subscription = client.subscribe(name, variables, { next: (result) => messages.push(result) });
   return {
     messages,
@@ -51,13 +50,13 @@ export function subscribe<Name extends SubscriptionName>(
       return messages.flatMap((message) => (message.ok ? [message.data] : []));
     },
     get closeCode() {
-      return closeCode();
+      return socketCloseCode;
     },
     connected,
     received: (count, timeoutMs = 5_000) => waitFor(() => messages.length >= count, timeoutMs, `${count} messages`),
     closed: async (timeoutMs = 5_000) => {
-      await waitFor(() => closeCode() !== undefined, timeoutMs, 'the socket to close');
-      return closeCode() as number;
+      await waitFor(() => socketCloseCode !== undefined, timeoutMs, 'the socket to close');
+      return socketCloseCode as number;
     },
     dispose: async () => {
       subscription.unsubscribe();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Result, type TypedSdk } from '../../src/sdk/index.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { dataOf } from '../helpers/results.js';
 import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 // Two tenants with identical shapes; every test acts as A and asserts that nothing of B is seen,
@@ -25,11 +26,6 @@ afterAll(() => server?.close());
 // Raw HTTP for selections deeper than any SDK operation and for comparing exact response bodies.
 const asA = <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) =>
   server.request<T>(query, { token: tokenA, variables });
-
-const dataOf = <Data>(result: Result<Data>): Data => {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.data;
-};
 
 async function snapshotOfB() {
   const prisma = server.database.prisma;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type Result, type TypedSdk } from '../../src/sdk/index.js';
+import { createClient, type TypedSdk } from '../../src/sdk/index.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { dataOf, errorOf } from '../helpers/results.js';
 import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
@@ -18,12 +19,6 @@ afterAll(() => server?.close());
 
 const taskCount = () => server.database.prisma.task.count({ where: { tenantId: a.id } });
 const projectId = () => globalId('Project', a.projectIds[0] ?? '');
-const errorOf = <Data>(result: Result<Data>) => (result.ok ? undefined : result.error);
-const dataOf = <Data>(result: Result<Data>): Data => {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.data;
-};
-
 describe('roles come from the membership', () => {
   it('a VIEWER reads but cannot write anything', async () => {
     expect(dataOf(await as.viewer.Projects({ first: 5 })).projects.totalCount).toBe(1);
