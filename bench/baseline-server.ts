@@ -11,6 +11,7 @@ import { createRequestContext, type GraphQLContext } from '../src/schema/context
 import { schema } from '../src/schema/index.js';
 import { createTenantResolver } from '../src/tenancy/resolve-tenant.js';
 import { TenantRegistry } from '../src/tenancy/tenant-registry.js';
+import { listenOnLoopback } from './listen-on-loopback.js';
 
 /**
  * The baseline the benchmark compares against: the same schema, resolvers and token/registry
@@ -42,11 +43,5 @@ export async function startBaselineServer(deps: { config: Config; database: Data
         { db, pubsub },
       ),
   });
-  const server = createServer((request, response) => void yoga(request, response));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return listenOnLoopback(createServer((request, response) => void yoga(request, response)));
 }

@@ -6,6 +6,7 @@ import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
 import { bearerToken } from '../src/auth/bearer-token.js';
 import type { TokenVerifier } from '../src/auth/token-verifier.js';
 import { TENANT_ROLE } from '../src/db/tenant-db.js';
+import { listenOnLoopback } from './listen-on-loopback.js';
 
 // PostGraphile 5 asks for Node 22; on Node 20 the one missing API it reaches for here is
 // Promise.withResolvers. Provided for this benchmark process only.
@@ -52,12 +53,11 @@ export async function startPostGraphilePeer(deps: { databaseUrl: string; verifie
   const serv = pgl.createServ(grafserv);
   const server = createServer();
   serv.addTo(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const listening = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/graphql`,
+    url: listening.url,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await pgl.release();
     },
   };
