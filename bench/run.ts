@@ -334,7 +334,7 @@ const idleBytes = await withSockets({ mode: 'idle', url: isolated.url, token: to
 });
 
 // One statement, sequential, in-process: where a tenant statement's time goes (wall and CPU).
-const tenantDb = createTenantDb(database.prisma);
+const tenantDb = createTenantDb(database, resolved.context.tenantId);
 const sampleTaskId = large.taskIds[0] as string;
 async function perStatement(run: () => Promise<unknown>, count = 2_000) {
   for (let i = 0; i < 200; i++) await run();

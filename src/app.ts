@@ -5,7 +5,7 @@ import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/create-database.js';
 import { createRegistrySource } from './db/registry-source.js';
-import { createTenantDb } from './db/tenant-db.js';
+import { createTenantDbs } from './db/tenant-db.js';
 import { clientError } from './errors/error-codes.js';
 import { createLoaders } from './loaders/create-loaders.js';
 import type { Logger } from './observability/logger.js';
@@ -51,7 +51,7 @@ export function createApp(deps: AppDependencies): App {
   const { config, database, logger } = deps;
   const registry = new TenantRegistry(createRegistrySource(database.prisma), { ttlMs: config.registryTtlMs });
   const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: config.jwt.tenantClaim });
-  const db = createTenantDb(database.prisma);
+  const tenantDbs = createTenantDbs(database, config.tenantClients);
   const pubsub = createTenantPubSub({ eventTarget: deps.eventTarget, bufferLimit: config.subscriptions.bufferLimit });
 
   const persistedOperations = loadPersistedOperationList({ only: config.persistedOperationsOnly });
@@ -81,7 +81,7 @@ export function createApp(deps: AppDependencies): App {
       usePersistedOperationList(persistedOperations),
       useQueryLimits(),
       useTenantScope({
-        contextForMessage: (context) => ({ ...context, loaders: createLoaders(db, context.tenant.tenantId) }),
+        contextForMessage: (context) => ({ ...context, loaders: createLoaders(context.db, context.tenant.tenantId) }),
         revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
       }),
       useOperationLog(logger),
@@ -98,7 +98,7 @@ export function createApp(deps: AppDependencies): App {
           requestId,
         });
         return createRequestContext(resolved, {
-          db,
+          db: tenantDbs.for(resolved.context.tenantId),
           pubsub,
           connection: websocket ? { close: websocket.close } : undefined,
         });

@@ -25,6 +25,8 @@ export interface Config {
   };
   /** How long the tenant registry trusts a cached answer, in milliseconds. */
   registryTtlMs: number;
+  /** Tenants whose database client is kept (most recently used); others make one on their next request. */
+  tenantClients: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   nodeEnv: string;
   /** Seed demo tenants on an empty embedded database. */
@@ -68,6 +70,7 @@ const environment = z.object({
     .default('tid'),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  TENANT_CLIENTS: z.coerce.number().int().min(1).max(100_000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   SEED_DEMO: bool.optional(),
@@ -106,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
     },
     registryTtlMs: e.REGISTRY_TTL_MS,
+    tenantClients: e.TENANT_CLIENTS,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
     // Demo data only ever goes into the embedded database unless asked for explicitly.

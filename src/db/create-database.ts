@@ -2,11 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { mergeTenantBegin } from './merged-tenant-begin.js';
+import { observeStatements } from './observed-connection.js';
 import { createPgRunner } from './pg-runner.js';
 import { createPgliteRunner } from './pglite-runner.js';
 import type { SqlRunner } from './sql-runner.js';
@@ -21,6 +23,10 @@ export interface Database {
    * core's RLS wrapper use it directly; resolvers get the tenant-scoped client instead.
    */
   prisma: PrismaClient;
+  /** The one driver connection (pool) every Prisma client of this database shares. */
+  connection: SqlDriverAdapter;
+  /** A Prisma client over a view of the shared connection (the tenant clients). */
+  newClient(adapter: SqlDriverAdapterFactory): PrismaClient;
   sql: SqlRunner;
   /** Where the embedded database lives; undefined for a server or an in-memory database. */
   dataDir: string | undefined;
@@ -33,7 +39,7 @@ export type DatabaseOptions = (
   /** A throw-away embedded database (tests). */
   | { inMemory: true }
 ) & {
-  /** Called for every SQL statement Prisma sends (tests and benchmarks count them). */
+  /** Called for every SQL statement sent through Prisma's connection, transaction control excepted (tests and benchmarks count them). */
   onStatement?: (sql: string) => void;
 };
 
@@ -44,21 +50,39 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
 }
 
 /**
- * Every tenant statement is a short transaction, so under a burst they queue for a pooled
- * connection. Prisma's default two-second wait turns that queue into errors; a burst should
- * slow down, not fail.
+ * Under a burst, explicit transactions queue for a pooled connection. Prisma's default two-second
+ * wait turns that queue into errors; a burst should slow down, not fail.
  */
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
 
-function createPrisma(adapter: PrismaPg | PrismaPGlite, onStatement?: (sql: string) => void) {
-  if (!onStatement) return new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
-  const prisma = new PrismaClient({
-    adapter,
-    transactionOptions: TRANSACTION_OPTIONS,
-    log: [{ emit: 'event', level: 'query' }],
-  });
-  prisma.$on('query', (event) => onStatement(event.query));
-  return prisma as unknown as PrismaClient;
+/**
+ * Connects the driver once and hands out Prisma clients over views of that one connection: the
+ * system client here, and one client per active tenant (src/db/tenant-db.ts).
+ */
+async function connectClients(
+  factory: SqlDriverAdapterFactory,
+  onStatement: ((sql: string) => void) | undefined,
+): Promise<Pick<Database, 'prisma' | 'connection' | 'newClient'>> {
+  const driver = await factory.connect();
+  const connection = onStatement ? observeStatements(driver, onStatement) : driver;
+  const newClient = (adapter: SqlDriverAdapterFactory) => new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
+  const shared: SqlDriverAdapter = { ...bindAll(connection), dispose: async () => {} };
+  const prisma = newClient({ provider: factory.provider, adapterName: factory.adapterName, connect: async () => shared });
+  return { prisma, connection, newClient };
+}
+
+/** The adapter's methods bound to it, so a copy of it can stand in for it. */
+function bindAll(connection: SqlDriverAdapter): SqlDriverAdapter {
+  return {
+    provider: connection.provider,
+    adapterName: connection.adapterName,
+    queryRaw: (query) => connection.queryRaw(query),
+    executeRaw: (query) => connection.executeRaw(query),
+    executeScript: (script) => connection.executeScript(script),
+    startTransaction: (isolationLevel) => connection.startTransaction(isolationLevel),
+    getConnectionInfo: connection.getConnectionInfo?.bind(connection),
+    dispose: () => connection.dispose(),
+  };
 }
 
 async function connectPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql: string) => void): Promise<Database> {
@@ -66,14 +90,15 @@ async function connectPostgres(databaseUrl: string, poolSize: number, onStatemen
   const pool = mergeTenantBegin(new pg.Pool({ connectionString: databaseUrl, max: poolSize }));
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
-  const prisma = createPrisma(new PrismaPg(pool), onStatement);
+  const clients = await connectClients(new PrismaPg(pool), onStatement);
   return {
     kind: 'postgres',
-    prisma,
+    ...clients,
     sql: createPgRunner(pool),
     dataDir: undefined,
     async close() {
-      await prisma.$disconnect();
+      await clients.prisma.$disconnect();
+      await clients.connection.dispose();
       await pool.end();
     },
   };
@@ -99,14 +124,15 @@ async function openPglite(
   onStatement?: (sql: string) => void,
 ): Promise<Database> {
   await pglite.waitReady;
-  const prisma = createPrisma(new PrismaPGlite(pglite), onStatement);
+  const clients = await connectClients(new PrismaPGlite(pglite), onStatement);
   return {
     kind: 'pglite',
-    prisma,
+    ...clients,
     sql: createPgliteRunner(pglite),
     dataDir,
     async close() {
-      await prisma.$disconnect();
+      await clients.prisma.$disconnect();
+      await clients.connection.dispose();
       await pglite.close();
       await release();
     },

@@ -6,6 +6,7 @@ const counters = new Map<string, number>();
 
 export type CounterName =
   | 'tenant_context_missing'
+  | 'tenant_client_mismatch'
   | 'rls_violation'
   | 'tenant_resolution_failed'
   | 'registry_query'

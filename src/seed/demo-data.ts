@@ -55,7 +55,6 @@ export async function demoLogins(database: Database): Promise<DemoLogin[]> {
 /** Seeds two demo tenants, only into a database that has no tenant yet. Returns whether it did. */
 export async function seedDemoIfEmpty(database: Database): Promise<boolean> {
   if ((await database.prisma.tenant.count()) > 0) return false;
-  const db = createTenantDb(database.prisma);
   for (const demo of DEMO) {
     const tenant = await createTenant(database.prisma, demo.tenant);
     const members: string[] = [];
@@ -65,6 +64,7 @@ export async function seedDemoIfEmpty(database: Database): Promise<boolean> {
       members.push(user.id);
     }
     // Tenant-owned rows go through the tenant client, like any request's would.
+    const db = createTenantDb(database, tenant.id);
     const context = {
       tenantId: tenant.id,
       tenantSlug: tenant.slug,

@@ -5,53 +5,47 @@ import type { TenantScope } from './tenant-scope.js';
 
 export interface TenancyExtensionOptions {
   scope: TenantScope;
-  /** A database role without BYPASSRLS that every tenant statement runs as. */
-  role: string;
-  /** The setting the RLS policies read. */
-  setting?: string;
+  /** The one tenant this client serves; its connection is bound to it (tenant-bound-adapter.ts). */
+  tenantId: string;
 }
 
-/** The two base-client methods the wrapper needs; the generated client has both. */
-interface RawCapableClient {
-  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number>;
-  $transaction<T extends readonly unknown[]>(operations: [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T>;
+/** Thrown when a tenant's client is used for work bound to another tenant: a programming error. */
+export class TenantClientMismatchError extends Error {
+  override name = 'TenantClientMismatchError';
+  constructor(what: string) {
+    super(`${what} ran on another tenant's client`);
+  }
 }
 
 const RAW_OPERATIONS = new Set(['$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe']);
 
 /**
- * The tenant-scoped Prisma client: every operation reads the tenant bound to this execution (and
- * throws before any SQL without one), has its arguments scoped by TenantScope, and runs in its own
- * transaction that first switches to the tenant role and sets the tenant for row-level security:
- *
- *   BEGIN; SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true); <query>; COMMIT
- *
- * Both settings are transaction-local, so a pooled connection (PgBouncer in transaction mode, or a
- * superuser connection string) never carries one tenant's settings into another's statement.
+ * The query half of a tenant's Prisma client (the connection half sets the tenant for row-level
+ * security on every statement): every operation checks that the execution is bound to this
+ * client's tenant — and throws before any SQL when none is — and has its arguments scoped by
+ * TenantScope, nested relation loads included.
  */
 export function tenancyExtension(options: TenancyExtensionOptions) {
-  const setting = options.setting ?? 'app.tenant_id';
-  return Prisma.defineExtension((client) => {
-    const base = client as unknown as RawCapableClient;
-    const enterTenant = (tenantId: string) =>
-      base.$executeRaw`SELECT set_config(${setting}, ${tenantId}, true), set_config('role', ${options.role}, true)`;
-
-    return client.$extends({
+  return Prisma.defineExtension((client) =>
+    client.$extends({
       name: 'tenancy',
       query: {
         async $allOperations({ model, operation, args, query }) {
           const what = model ? `${model}.${operation}` : operation;
           const tenant = currentTenant(what);
+          if (tenant.tenantId !== options.tenantId) {
+            increment('tenant_client_mismatch');
+            throw new TenantClientMismatchError(what);
+          }
           let scopedArgs: unknown = args;
           if (model) scopedArgs = options.scope.scopeArgs(model, operation, args as Record<string, unknown>, tenant.tenantId);
           else if (!RAW_OPERATIONS.has(operation)) {
             throw new Error(`${operation} is not available on the tenant client`);
           }
           increment('tenant_statement');
-          const [, result] = await base.$transaction([enterTenant(tenant.tenantId), query(scopedArgs as typeof args)]);
-          return result;
+          return query(scopedArgs as typeof args);
         },
       },
-    });
-  });
+    }),
+  );
 }

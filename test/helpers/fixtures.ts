@@ -36,7 +36,7 @@ export async function createTenantFixture(
   const member = await person('MEMBER');
   const viewer = await person('VIEWER');
 
-  const db = createTenantDb(database.prisma);
+  const db = createTenantDb(database, tenant.id);
   const context = { tenantId: tenant.id, tenantSlug: slug, userId: owner.id, role: 'OWNER', requestId: 'fixture' };
   const created = await runInTenant(context, async () => {
     const projectIds: string[] = [];

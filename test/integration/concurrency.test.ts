@@ -7,7 +7,8 @@ let server: TestServer;
 let tenants: { fixture: TenantFixture; token: string }[];
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Fewer tenant clients kept than tenants asking: clients are dropped and remade mid-flight.
+  server = await startTestServer({ environment: { TENANT_CLIENTS: '2' } });
   tenants = [];
   for (const slug of ['conc-a', 'conc-b', 'conc-c']) {
     const fixture = await createTenantFixture(server.database, { slug, projects: 2, tasksPerProject: 2 });

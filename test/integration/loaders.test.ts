@@ -18,8 +18,7 @@ afterAll(() => database?.destroy());
 
 describe('tenant-keyed DataLoaders', () => {
   it('batch many loads into one statement and answer null for another tenant’s ids', async () => {
-    const db = createTenantDb(database.prisma);
-    const loaders = createLoaders(db, a.id);
+    const loaders = createLoaders(createTenantDb(database, a.id), a.id);
     await runInTenant(ownerContext(a), async () => {
       const before = database.statements.length;
       const users = await Promise.all([a.owner.id, a.member.id, b.owner.id].map((id) => loaders.userById.load(id)));
@@ -34,14 +33,14 @@ describe('tenant-keyed DataLoaders', () => {
   });
 
   it('refuse to run a batch for a tenant other than their own', async () => {
-    const loaders = createLoaders(createTenantDb(database.prisma), a.id);
+    const loaders = createLoaders(createTenantDb(database, a.id), a.id);
     await runInTenant(ownerContext(b), async () => {
       await expect(loaders.userById.load(b.owner.id)).rejects.toThrow(/outside the tenant it was created for/);
     });
   });
 
   it('keep the tenant in every cache key', async () => {
-    const loaders = createLoaders(createTenantDb(database.prisma), a.id);
+    const loaders = createLoaders(createTenantDb(database, a.id), a.id);
     await runInTenant(ownerContext(a), () => loaders.userById.load(a.owner.id));
     loaders.userById.prime(a.member.id, null);
     // DataLoader exposes its cache only through clear/prime; a key without the tenant would not match.

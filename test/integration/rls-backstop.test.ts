@@ -1,12 +1,14 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/create-database.js';
 import { mergeTenantBegin } from '../../src/db/merged-tenant-begin.js';
-import { createTenantDb, TENANT_ROLE } from '../../src/db/tenant-db.js';
+import { createTenantDb, TENANT_ROLE, TENANT_SETTING } from '../../src/db/tenant-db.js';
 import { isRlsViolation } from '../../src/errors/database-errors.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
 import { counterValue } from '../../src/observability/metrics.js';
-import { tenancyExtension } from '../../src/tenancy/tenant-client.js';
+import { tenantBoundAdapter } from '../../src/tenancy/tenant-bound-adapter.js';
+import { TenantClientMismatchError, tenancyExtension } from '../../src/tenancy/tenant-client.js';
 import { runInTenant, TenantContextMissingError } from '../../src/tenancy/tenant-context.js';
 import type { TenantScope } from '../../src/tenancy/tenant-scope.js';
 import { createTenantFixture, ownerContext, type TenantFixture } from '../helpers/fixtures.js';
@@ -26,15 +28,17 @@ beforeAll(async () => {
 });
 afterAll(() => database?.destroy());
 
-/** The tenant client with the predicate layer replaced by one that changes nothing. */
-function clientWithoutPredicates() {
-  const noScope = { scopeArgs: (_model: string, _operation: string, args: Record<string, unknown> | undefined) => args ?? {} };
-  return database.prisma.$extends(tenancyExtension({ scope: noScope as unknown as TenantScope, role: TENANT_ROLE }));
+const noScope = { scopeArgs: (_model: string, _operation: string, args: Record<string, unknown> | undefined) => args ?? {} };
+
+/** A tenant's client with the predicate layer replaced by one that changes nothing: only RLS is left. */
+function clientWithoutPredicates(tenantId: string, on: Pick<Database, 'connection' | 'newClient'> = database) {
+  const adapter = tenantBoundAdapter(on.connection, tenantId, { setting: TENANT_SETTING, role: TENANT_ROLE });
+  return on.newClient(adapter).$extends(tenancyExtension({ scope: noScope as unknown as TenantScope, tenantId }));
 }
 
 describe('row-level security with the application predicate bypassed', () => {
   it('refuses to read tenant B’s rows to a transaction bound to tenant A', async () => {
-    const db = clientWithoutPredicates();
+    const db = clientWithoutPredicates(a.id);
     await runInTenant(ownerContext(a), async () => {
       expect(await db.task.findMany({ where: { tenantId: b.id } })).toEqual([]);
       expect(await db.project.count({ where: { tenantId: b.id } })).toBe(0);
@@ -48,7 +52,7 @@ describe('row-level security with the application predicate bypassed', () => {
   });
 
   it('refuses to write tenant B’s rows: inserts fail with 42501, updates and deletes touch nothing', async () => {
-    const db = clientWithoutPredicates();
+    const db = clientWithoutPredicates(a.id);
     await runInTenant(ownerContext(a), async () => {
       const forged = await db.project.create({ data: { tenantId: b.id, name: 'forged' } }).catch((error: unknown) => error);
       expect(isRlsViolation(forged)).toBe(true);
@@ -79,7 +83,7 @@ describe('row-level security with the application predicate bypassed', () => {
   });
 
   it('composite keys refuse a tenant A row that points at a tenant B row, even with RLS satisfied', async () => {
-    const db = clientWithoutPredicates();
+    const db = clientWithoutPredicates(a.id);
     await runInTenant(ownerContext(a), async () => {
       const crossTask = await db.task
         .create({ data: { tenantId: a.id, projectId: b.projectIds[0] ?? '', title: 'cross' } })
@@ -93,15 +97,57 @@ describe('row-level security with the application predicate bypassed', () => {
   });
 });
 
-describe('the tenant client with no tenant bound', () => {
-  it('throws before any SQL runs, and counts it', async () => {
-    const db = createTenantDb(database.prisma);
+describe('a tenant’s client', () => {
+  it('throws before any SQL runs when no tenant is bound, and counts it', async () => {
+    const db = createTenantDb(database, a.id);
     const statementsBefore = database.statements.length;
     const missingBefore = counterValue('tenant_context_missing');
     await expect(db.project.findMany()).rejects.toBeInstanceOf(TenantContextMissingError);
     await expect(db.$queryRaw`SELECT 1`).rejects.toBeInstanceOf(TenantContextMissingError);
     expect(database.statements.length).toBe(statementsBefore);
     expect(counterValue('tenant_context_missing')).toBe(missingBefore + 2);
+  });
+
+  it('refuses work bound to another tenant before any SQL runs', async () => {
+    const db = createTenantDb(database, a.id);
+    const statementsBefore = database.statements.length;
+    const mismatchBefore = counterValue('tenant_client_mismatch');
+    await runInTenant(ownerContext(b), async () => {
+      await expect(db.project.findMany()).rejects.toBeInstanceOf(TenantClientMismatchError);
+      await expect(db.$queryRaw`SELECT 1`).rejects.toBeInstanceOf(TenantClientMismatchError);
+    });
+    expect(database.statements.length).toBe(statementsBefore);
+    expect(counterValue('tenant_client_mismatch')).toBe(mismatchBefore + 2);
+  });
+
+  it('runs even raw SQL as the tenant role with its own tenant set', async () => {
+    const db = createTenantDb(database, a.id);
+    const [session] = await runInTenant(
+      ownerContext(a),
+      async () =>
+        await db.$queryRaw<
+          { role: string; tenant: string }[]
+        >`SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`,
+    );
+    expect(session).toEqual({ role: TENANT_ROLE, tenant: a.id });
+  });
+
+  // Prisma batches the requests of one tick into one dispatch, run in the async context of whichever
+  // request came first; the connection's tenant must come from the client, never from that context.
+  it('keeps each tenant’s statements to its own rows when tenants’ requests interleave in one tick', async () => {
+    const clients = { a: clientWithoutPredicates(a.id), b: clientWithoutPredicates(b.id) };
+    const reads = Array.from({ length: 40 }, (_, i) => {
+      const [mine, other] = i % 2 ? ([a, b] as const) : ([b, a] as const);
+      const db = mine === a ? clients.a : clients.b;
+      const id = (i % 4 < 2 ? mine : other).taskIds[0] as string;
+      return runInTenant(ownerContext(mine), async () => ({
+        visible: (await db.task.findUnique({ where: { id } })) !== null,
+        expected: id === mine.taskIds[0],
+      }));
+    });
+    const results = await Promise.all(reads);
+    expect(results.filter((result) => result.visible !== result.expected)).toEqual([]);
+    expect(results.filter((result) => result.visible)).toHaveLength(20);
   });
 });
 
@@ -112,10 +158,12 @@ if (testDatabaseKind === 'postgres')
   describe('tenant statements on PostgreSQL, merged with their BEGIN', () => {
     let pool: pg.Pool;
     let prisma: PrismaClient;
+    let wire: Pick<Database, 'connection' | 'newClient'>;
     const sent: string[] = [];
-    beforeAll(() => {
+    beforeAll(async () => {
       pool = mergeTenantBegin(new pg.Pool({ connectionString: database.url, max: 2 }), { onSend: (sql) => sent.push(sql) });
       prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+      wire = { connection: await new PrismaPg(pool).connect(), newClient: (adapter) => new PrismaClient({ adapter }) };
     });
     afterAll(async () => {
       await prisma?.$disconnect();
@@ -123,7 +171,7 @@ if (testDatabaseKind === 'postgres')
     });
 
     it('take two round trips: BEGIN, settings and the statement in one message, then COMMIT', async () => {
-      const db = createTenantDb(prisma);
+      const db = createTenantDb(wire, a.id);
       sent.length = 0;
       const titles = await runInTenant(ownerContext(a), async () => await db.task.findMany({ select: { title: true } }));
       const expected = await database.prisma.task.findMany({ where: { tenantId: a.id }, select: { title: true } });
@@ -136,8 +184,7 @@ if (testDatabaseKind === 'postgres')
     });
 
     it('still meet row-level security in that form, with the application predicate bypassed', async () => {
-      const noScope = { scopeArgs: (_m: string, _o: string, args: Record<string, unknown> | undefined) => args ?? {} };
-      const db = prisma.$extends(tenancyExtension({ scope: noScope as unknown as TenantScope, role: TENANT_ROLE }));
+      const db = clientWithoutPredicates(a.id, wire);
       const ownProjects = await database.prisma.project.count({ where: { tenantId: a.id } });
       await runInTenant(ownerContext(a), async () => {
         expect(await db.task.findMany({ where: { tenantId: b.id } })).toEqual([]);
