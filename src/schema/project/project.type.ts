@@ -3,6 +3,8 @@ import { TaskStatusEnum } from '../shared/enums.js';
 
 builder.prismaNode('Project', {
   id: { field: 'id' },
+  // node(id) of a row nobody may see answers null without an exception (see builder.ts).
+  nullable: true,
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),

@@ -15,6 +15,8 @@ builder.prismaObject('Tenant', {
 
 builder.prismaNode('User', {
   id: { field: 'id' },
+  // node(id) of a row nobody may see answers null without an exception (see builder.ts).
+  nullable: true,
   description: 'A person. Visible only while they are a member of the viewer’s tenant.',
   fields: (t) => ({
     email: t.exposeString('email'),
