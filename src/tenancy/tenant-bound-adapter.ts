@@ -13,6 +13,16 @@ export interface TenantSession {
   role: string;
 }
 
+/** Sets the tenant for row-level security and switches to the tenant role, both transaction-local. */
+export const TENANT_SETTINGS_SQL = "SELECT set_config($1, $2, true), set_config('role', $3, true)";
+
+/**
+ * The same, for a transaction that will run exactly one statement and end: a driver may send the
+ * settings and that statement as one message without BEGIN/COMMIT — PostgreSQL runs a
+ * multi-statement message as one implicit transaction (src/db/merged-tenant-begin.ts).
+ */
+export const TENANT_SETTINGS_FOR_ONE_STATEMENT_SQL = `${TENANT_SETTINGS_SQL} /* one statement */`;
+
 const TEXT = { scalarType: 'string', arity: 'scalar' } as const;
 const control = (sql: 'COMMIT' | 'ROLLBACK'): SqlQuery => ({ sql, args: [], argTypes: [] });
 
@@ -31,16 +41,18 @@ export function tenantBoundAdapter(
   tenantId: string,
   session: TenantSession,
 ): SqlDriverAdapterFactory {
-  const enterTenant: SqlQuery = {
-    sql: "SELECT set_config($1, $2, true), set_config('role', $3, true)",
+  const settings = (sql: string): SqlQuery => ({
+    sql,
     args: [session.setting, tenantId, session.role],
     argTypes: [TEXT, TEXT, TEXT],
-  };
+  });
+  const enterTenant = settings(TENANT_SETTINGS_SQL);
+  const enterTenantForOneStatement = settings(TENANT_SETTINGS_FOR_ONE_STATEMENT_SQL);
 
-  async function begin(isolationLevel?: IsolationLevel): Promise<Transaction> {
+  async function begin(isolationLevel?: IsolationLevel, enter = enterTenant): Promise<Transaction> {
     const transaction = await connection.startTransaction(isolationLevel);
     try {
-      await transaction.executeRaw(enterTenant);
+      await transaction.executeRaw(enter);
     } catch (error) {
       await end(transaction, 'ROLLBACK').catch(() => {});
       throw error;
@@ -61,8 +73,9 @@ export function tenantBoundAdapter(
     await (how === 'COMMIT' ? transaction.commit() : transaction.rollback());
   }
 
-  async function inTransaction<T>(run: (transaction: Transaction) => Promise<T>): Promise<T> {
-    const transaction = await begin();
+  /** Runs one statement in its own tenant transaction. */
+  async function alone<T>(run: (transaction: Transaction) => Promise<T>): Promise<T> {
+    const transaction = await begin(undefined, enterTenantForOneStatement);
     let result: T;
     try {
       result = await run(transaction);
@@ -77,10 +90,10 @@ export function tenantBoundAdapter(
   const adapter: SqlDriverAdapter = {
     provider: connection.provider,
     adapterName: connection.adapterName,
-    queryRaw: (query) => inTransaction((transaction) => transaction.queryRaw(query)),
-    executeRaw: (query) => inTransaction((transaction) => transaction.executeRaw(query)),
+    queryRaw: (query) => alone((transaction) => transaction.queryRaw(query)),
+    executeRaw: (query) => alone((transaction) => transaction.executeRaw(query)),
     executeScript: () => Promise.reject(new Error('scripts do not run on a tenant connection')),
-    startTransaction: begin,
+    startTransaction: (isolationLevel) => begin(isolationLevel),
     getConnectionInfo: connection.getConnectionInfo?.bind(connection),
     // The shared connection outlives every tenant's view of it.
     dispose: async () => {},

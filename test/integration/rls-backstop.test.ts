@@ -151,9 +151,9 @@ describe('a tenant’s client', () => {
   });
 });
 
-// On PostgreSQL, BEGIN and the tenant settings travel with the first statement of each tenant
-// transaction (src/db/merged-tenant-begin.ts). What goes over the wire is observed here, and RLS is
-// shown to hold in that form too.
+// On PostgreSQL, the tenant settings travel with the statement, in one message
+// (src/db/merged-tenant-begin.ts). What goes over the wire is observed here, and RLS is shown to
+// hold in that form too.
 if (testDatabaseKind === 'postgres')
   describe('tenant statements on PostgreSQL, merged with their BEGIN', () => {
     let pool: pg.Pool;
@@ -170,17 +170,47 @@ if (testDatabaseKind === 'postgres')
       await pool?.end();
     });
 
-    it('take two round trips: BEGIN, settings and the statement in one message, then COMMIT', async () => {
+    const SETTINGS =
+      /^SELECT set_config\('app\.tenant_id', '[0-9a-f-]{36}', true\), set_config\('role', 'tenantgraph_tenant', true\) \/\* one statement \*\/;\n/;
+
+    it('take one round trip: the settings and the statement in one message, with no BEGIN or COMMIT', async () => {
       const db = createTenantDb(wire, a.id);
       sent.length = 0;
       const titles = await runInTenant(ownerContext(a), async () => await db.task.findMany({ select: { title: true } }));
       const expected = await database.prisma.task.findMany({ where: { tenantId: a.id }, select: { title: true } });
       expect(titles.map((task) => task.title).sort()).toEqual(expected.map((task) => task.title).sort());
-      expect(sent).toHaveLength(2);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(new RegExp(`${SETTINGS.source}SELECT `));
+      // The settings ended with that message: the next statement on the connection has neither.
+      const [after] = await pool
+        .query<{ role: string; tenant: string }>("SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant")
+        .then((result) => result.rows);
+      expect(after).toEqual({ role: expect.not.stringMatching(/^tenantgraph_tenant$/), tenant: '' });
+    });
+
+    it('commit a write in that form before its answer arrives', async () => {
+      const db = createTenantDb(wire, a.id);
+      sent.length = 0;
+      const created = await runInTenant(ownerContext(a), async () => await db.project.create({ data: { name: 'one message' } }));
+      expect(sent.every((sql) => !sql.startsWith('BEGIN'))).toBe(true);
+      expect(sent.filter((sql) => SETTINGS.test(sql) && sql.includes('INSERT INTO'))).toHaveLength(1);
+      // Another connection (another pool) sees it at once.
+      expect(await database.prisma.project.findUnique({ where: { id: created.id } })).toMatchObject({ tenantId: a.id });
+      await database.prisma.project.delete({ where: { id: created.id } });
+    });
+
+    it('keep BEGIN and COMMIT for a transaction of several statements', async () => {
+      const db = createTenantDb(wire, a.id);
+      sent.length = 0;
+      const [projects, tasks] = await runInTenant(
+        ownerContext(a),
+        async () => await db.$transaction([db.project.count(), db.task.count()]),
+      );
+      expect([projects, tasks]).toEqual([a.projectIds.length + 1, a.taskIds.length]);
       expect(sent[0]).toMatch(
         /^BEGIN;\nSELECT set_config\('app\.tenant_id', '[0-9a-f-]{36}', true\), set_config\('role', 'tenantgraph_tenant', true\);\nSELECT /,
       );
-      expect(sent[1]).toBe('COMMIT');
+      expect(sent.at(-1)).toBe('COMMIT');
     });
 
     it('still meet row-level security in that form, with the application predicate bypassed', async () => {
