@@ -191,7 +191,10 @@ if (testDatabaseKind === 'postgres')
     it('commit a write in that form before its answer arrives', async () => {
       const db = createTenantDb(wire, a.id);
       sent.length = 0;
-      const created = await runInTenant(ownerContext(a), async () => await db.project.create({ data: { name: 'one message' } }));
+      const created = await runInTenant(
+        ownerContext(a),
+        async () => await db.project.create({ data: { tenantId: a.id, name: 'one message' } }),
+      );
       expect(sent.every((sql) => !sql.startsWith('BEGIN'))).toBe(true);
       expect(sent.filter((sql) => SETTINGS.test(sql) && sql.includes('INSERT INTO'))).toHaveLength(1);
       // Another connection (another pool) sees it at once.
