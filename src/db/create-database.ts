@@ -2,14 +2,16 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import type { SharedConnection } from '../tenancy/tenant-bound-adapter.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { mergeTenantBegin } from './merged-tenant-begin.js';
 import { observeStatements } from './observed-connection.js';
 import { createPgRunner } from './pg-runner.js';
+import { pgStatementsWithSettings } from './pg-tenant-statements.js';
 import { createPgliteRunner } from './pglite-runner.js';
 import type { SqlRunner } from './sql-runner.js';
 
@@ -24,7 +26,7 @@ export interface Database {
    */
   prisma: PrismaClient;
   /** The one driver connection (pool) every Prisma client of this database shares. */
-  connection: SqlDriverAdapter;
+  connection: SharedConnection;
   /** A Prisma client over a view of the shared connection (the tenant clients). */
   newClient(adapter: SqlDriverAdapterFactory): PrismaClient;
   sql: SqlRunner;
@@ -62,8 +64,9 @@ const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
 async function connectClients(
   factory: SqlDriverAdapterFactory,
   onStatement: ((sql: string) => void) | undefined,
+  withSettings?: SharedConnection['withSettings'],
 ): Promise<Pick<Database, 'prisma' | 'connection' | 'newClient'>> {
-  const driver = await factory.connect();
+  const driver: SharedConnection = Object.assign(await factory.connect(), withSettings ? { withSettings } : {});
   const connection = onStatement ? observeStatements(driver, onStatement) : driver;
   const newClient = (adapter: SqlDriverAdapterFactory) => new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   const shared: SqlDriverAdapter = { ...bindAll(connection), dispose: async () => {} };
@@ -90,7 +93,9 @@ async function connectPostgres(databaseUrl: string, poolSize: number, onStatemen
   const pool = mergeTenantBegin(new pg.Pool({ connectionString: databaseUrl, max: poolSize }));
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
-  const clients = await connectClients(new PrismaPg(pool), onStatement);
+  // A tenant statement outside a transaction goes out with its settings as one message.
+  const withSettings = (settings: SqlQuery) => pgStatementsWithSettings(pool, settings);
+  const clients = await connectClients(new PrismaPg(pool), onStatement, withSettings);
   return {
     kind: 'postgres',
     ...clients,

@@ -1,14 +1,8 @@
 import { createRequire } from 'node:module';
 import pg, { type Pool, type PoolClient, type QueryResult } from 'pg';
-import { TENANT_SETTINGS_FOR_ONE_STATEMENT_SQL, TENANT_SETTINGS_SQL } from '../tenancy/tenant-bound-adapter.js';
+import { TENANT_SETTINGS_SQL } from '../tenancy/tenant-bound-adapter.js';
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
-
-/**
- * The statements a tenant transaction starts with (src/tenancy/tenant-bound-adapter.ts): tenant
- * setting, then the role without BYPASSRLS. Matched exactly; anything else passes through.
- */
-const ENTER_TENANT = new Set([TENANT_SETTINGS_SQL, TENANT_SETTINGS_FOR_ONE_STATEMENT_SQL]);
 
 interface QueryConfig {
   text: string;
@@ -21,8 +15,6 @@ interface QueryConfig {
 /** A held-back BEGIN, and the tenant settings statement once it arrives (inlined). */
 interface Deferred {
   enterTenant?: string;
-  /** The transaction promised to run one statement and end. */
-  oneStatement?: boolean;
 }
 
 const accepted = (command: string, rowCount: number): QueryResult =>
@@ -36,32 +28,27 @@ interface Checkout {
   tenantTransaction?: { readOnly: boolean };
   /** A read-only tenant transaction's COMMIT, still on its way. */
   pendingCommit?: Promise<unknown>;
-  /** Its one statement ran as an implicit transaction, already over: COMMIT/ROLLBACK are answered here. */
-  endedWithStatement?: boolean;
 }
 
 const isRead = (sql: string) => /^\s*SELECT\b/i.test(sql);
 
 /**
- * Cuts the round trips of a tenant statement from four to one. The tenancy layer runs each one as
- * `BEGIN` · `SELECT set_config(…)` · the statement · `COMMIT`, each awaited in turn; on a pooled
- * PostgreSQL connection that is four network round trips where an unscoped read needs one.
+ * Cuts the round trips of a tenant transaction (one Prisma opens: nested writes, `$transaction`)
+ * from four to one for a read, two for a write. The tenancy layer starts each as `BEGIN` ·
+ * `SELECT set_config(…)` · the first statement, each awaited in turn; on a pooled PostgreSQL
+ * connection that is a network round trip each. (A statement outside a transaction needs none of
+ * this: src/db/pg-tenant-statements.ts sends it with its settings as one message.)
  *
  * - `BEGIN` and the tenant settings are held back and sent with the first real statement as one
- *   simple-protocol message, which PostgreSQL runs in order, planning the statement after the role
- *   switch, so row-level security applies as before.
- * - When the settings say the transaction runs one statement and ends, the message is
- *   `SELECT set_config(…); <statement>` without `BEGIN`: PostgreSQL runs a multi-statement message
- *   as one implicit transaction, so the settings hold for the statement and end with the message,
- *   and a write is committed before the answer arrives. The `COMMIT` that follows is answered here.
- * - Otherwise (a transaction Prisma opened for several statements) it is `BEGIN; SELECT
- *   set_config(…); <statement>`; the `COMMIT` of a transaction that has only read is answered at
- *   once and sent behind the result, the connection going back to the pool only once it is done (a
- *   failed COMMIT discards the connection). A transaction that wrote waits for its COMMIT.
+ *   simple-protocol message — `BEGIN; SELECT set_config(…); <statement>` — which PostgreSQL runs in
+ *   order, planning the statement after the role switch, so row-level security applies as before.
+ * - The `COMMIT` of a transaction that has only read is answered at once and sent behind the
+ *   result; the connection goes back to the pool only once it is done (a failed COMMIT discards
+ *   the connection). A transaction that wrote waits for its COMMIT as before.
  *
- * The settings stay transaction-local in every form: this is as safe under transaction pooling as
- * the unmerged form. Values are inlined as escaped literals, because the simple protocol carries no
- * parameters.
+ * The transaction and its transaction-local settings are unchanged: this is as safe under
+ * transaction pooling as the unmerged form. Values are inlined as escaped literals, because the
+ * simple protocol carries no parameters.
  */
 export function mergeTenantBegin(pool: Pool, options: { onSend?: (sql: string) => void } = {}): Pool {
   const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
@@ -104,13 +91,6 @@ export function mergeTenantBegin(pool: Pool, options: { onSend?: (sql: string) =
   ): Promise<QueryResult> {
     const values = config.values ?? [];
     const { deferred, tenantTransaction } = checkout;
-    if (checkout.endedWithStatement) {
-      if (config.text !== 'COMMIT' && config.text !== 'ROLLBACK') {
-        throw new Error('a one-statement tenant transaction was sent a second statement');
-      }
-      checkout.endedWithStatement = false;
-      return accepted(config.text, 0);
-    }
     if (config.text === 'BEGIN' && values.length === 0 && !deferred && !tenantTransaction) {
       checkout.deferred = {};
       return accepted('BEGIN', 0);
@@ -127,9 +107,8 @@ export function mergeTenantBegin(pool: Pool, options: { onSend?: (sql: string) =
       return (await send(config)) as QueryResult;
     }
     if (!deferred) return (await send(config)) as QueryResult;
-    if (!deferred.enterTenant && ENTER_TENANT.has(config.text) && values.length === 3) {
+    if (!deferred.enterTenant && config.text === TENANT_SETTINGS_SQL && values.length === 3) {
       deferred.enterTenant = inlineValues(config.text, values);
-      deferred.oneStatement = config.text === TENANT_SETTINGS_FOR_ONE_STATEMENT_SQL;
       return accepted('SELECT', 1);
     }
     checkout.deferred = undefined;
@@ -139,22 +118,17 @@ export function mergeTenantBegin(pool: Pool, options: { onSend?: (sql: string) =
       if (deferred.enterTenant) await send(deferred.enterTenant);
       return (await send(config)) as QueryResult;
     }
-    const statement = inlineValues(config.text, values);
-    const isControl = config.text === 'COMMIT' || config.text === 'ROLLBACK';
-    let merged: string;
-    if (deferred.oneStatement && !isControl) {
-      // Over with this message, whether the statement succeeds or fails (then it is rolled back).
-      checkout.endedWithStatement = true;
-      merged = `${deferred.enterTenant};\n${statement}`;
-    } else {
-      checkout.tenantTransaction = { readOnly: isRead(config.text) };
-      merged = ['BEGIN', deferred.enterTenant, statement].join(';\n');
-    }
-    const results = await send({ text: merged, rowMode: config.rowMode, types: config.types });
-    return (Array.isArray(results) ? results[results.length - 1] : results) as QueryResult;
+    checkout.tenantTransaction = { readOnly: isRead(config.text) };
+    const merged = ['BEGIN', deferred.enterTenant, inlineValues(config.text, values)].join(';\n');
+    return lastResult(await send({ text: merged, rowMode: config.rowMode, types: config.types }));
   }
 
   return pool;
+}
+
+/** The result of the last statement of a multi-statement message. */
+export function lastResult(results: QueryResult | QueryResult[]): QueryResult {
+  return (Array.isArray(results) ? results[results.length - 1] : results) as QueryResult;
 }
 
 function isQueryConfig(value: unknown): value is QueryConfig {

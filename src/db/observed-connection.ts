@@ -1,4 +1,5 @@
-import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
+import type { SqlQuery, SqlQueryable, Transaction } from '@prisma/driver-adapter-utils';
+import type { SharedConnection } from '../tenancy/tenant-bound-adapter.js';
 
 const TRANSACTION_CONTROL = /^(BEGIN|COMMIT|ROLLBACK)\b/i;
 
@@ -6,8 +7,8 @@ const TRANSACTION_CONTROL = /^(BEGIN|COMMIT|ROLLBACK)\b/i;
  * The shared connection, reporting every statement sent through it — by Prisma or by the tenancy
  * layer (the tenant settings) — except transaction control. Tests and the benchmark count these.
  */
-export function observeStatements(connection: SqlDriverAdapter, onStatement: (sql: string) => void): SqlDriverAdapter {
-  const observed = (queryable: Pick<SqlDriverAdapter, 'queryRaw' | 'executeRaw'>) => ({
+export function observeStatements(connection: SharedConnection, onStatement: (sql: string) => void): SharedConnection {
+  const observed = (queryable: SqlQueryable) => ({
     queryRaw(query: SqlQuery) {
       if (!TRANSACTION_CONTROL.test(query.sql)) onStatement(query.sql);
       return queryable.queryRaw(query);
@@ -36,5 +37,26 @@ export function observeStatements(connection: SqlDriverAdapter, onStatement: (sq
     startTransaction: async (isolationLevel) => observeTransaction(await connection.startTransaction(isolationLevel)),
     getConnectionInfo: connection.getConnectionInfo?.bind(connection),
     dispose: () => connection.dispose(),
+    ...(connection.withSettings ? { withSettings: observeWithSettings(connection.withSettings.bind(connection)) } : {}),
   };
+
+  /** Statements sent with their settings count as two, as they would in a transaction. */
+  function observeWithSettings(withSettings: NonNullable<SharedConnection['withSettings']>) {
+    return async (settings: SqlQuery) => {
+      const queryable = await withSettings(settings);
+      const { queryRaw, executeRaw } = observed(queryable);
+      return {
+        provider: queryable.provider,
+        adapterName: queryable.adapterName,
+        queryRaw: (query: SqlQuery) => {
+          onStatement(settings.sql);
+          return queryRaw(query);
+        },
+        executeRaw: (query: SqlQuery) => {
+          onStatement(settings.sql);
+          return executeRaw(query);
+        },
+      };
+    };
+  }
 }

@@ -3,6 +3,7 @@ import type {
   SqlDriverAdapter,
   SqlDriverAdapterFactory,
   SqlQuery,
+  SqlQueryable,
   Transaction,
 } from '@prisma/driver-adapter-utils';
 
@@ -13,46 +14,47 @@ export interface TenantSession {
   role: string;
 }
 
+/**
+ * The connection every tenant's view shares. A driver that can run a statement together with
+ * settings as one implicit transaction — one message, no BEGIN or COMMIT — offers that through
+ * `withSettings`; otherwise each statement gets an explicit transaction.
+ */
+export interface SharedConnection extends SqlDriverAdapter {
+  withSettings?(settings: SqlQuery): Promise<SqlQueryable>;
+}
+
 /** Sets the tenant for row-level security and switches to the tenant role, both transaction-local. */
 export const TENANT_SETTINGS_SQL = "SELECT set_config($1, $2, true), set_config('role', $3, true)";
-
-/**
- * The same, for a transaction that will run exactly one statement and end: a driver may send the
- * settings and that statement as one message without BEGIN/COMMIT — PostgreSQL runs a
- * multi-statement message as one implicit transaction (src/db/merged-tenant-begin.ts).
- */
-export const TENANT_SETTINGS_FOR_ONE_STATEMENT_SQL = `${TENANT_SETTINGS_SQL} /* one statement */`;
 
 const TEXT = { scalarType: 'string', arity: 'scalar' } as const;
 const control = (sql: 'COMMIT' | 'ROLLBACK'): SqlQuery => ({ sql, args: [], argTypes: [] });
 
 /**
- * One tenant's view of a shared database connection: every statement runs in a transaction that
+ * One tenant's view of the shared database connection: every statement runs in a transaction that
  * first sets the tenant for row-level security and switches to the tenant role —
  *
- *   BEGIN; SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true); <statement>; COMMIT
+ *   SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true); <statement>
  *
- * — and so does every transaction Prisma opens on it. The tenant is fixed when the view is made,
- * so nothing here depends on which request's async context the ORM happens to run a statement in.
- * Both settings are transaction-local: a pooled connection never carries them to another statement.
+ * as one implicit transaction where the driver offers it, else inside BEGIN … COMMIT — and so does
+ * every transaction Prisma opens on it. The tenant is fixed when the view is made, so nothing here
+ * depends on which request's async context the ORM happens to run a statement in. Both settings are
+ * transaction-local: a pooled connection never carries them to another statement.
  */
 export function tenantBoundAdapter(
-  connection: SqlDriverAdapter,
+  connection: SharedConnection,
   tenantId: string,
   session: TenantSession,
 ): SqlDriverAdapterFactory {
-  const settings = (sql: string): SqlQuery => ({
-    sql,
+  const enterTenant: SqlQuery = {
+    sql: TENANT_SETTINGS_SQL,
     args: [session.setting, tenantId, session.role],
     argTypes: [TEXT, TEXT, TEXT],
-  });
-  const enterTenant = settings(TENANT_SETTINGS_SQL);
-  const enterTenantForOneStatement = settings(TENANT_SETTINGS_FOR_ONE_STATEMENT_SQL);
+  };
 
-  async function begin(isolationLevel?: IsolationLevel, enter = enterTenant): Promise<Transaction> {
+  async function begin(isolationLevel?: IsolationLevel): Promise<Transaction> {
     const transaction = await connection.startTransaction(isolationLevel);
     try {
-      await transaction.executeRaw(enter);
+      await transaction.executeRaw(enterTenant);
     } catch (error) {
       await end(transaction, 'ROLLBACK').catch(() => {});
       throw error;
@@ -73,9 +75,9 @@ export function tenantBoundAdapter(
     await (how === 'COMMIT' ? transaction.commit() : transaction.rollback());
   }
 
-  /** Runs one statement in its own tenant transaction. */
-  async function alone<T>(run: (transaction: Transaction) => Promise<T>): Promise<T> {
-    const transaction = await begin(undefined, enterTenantForOneStatement);
+  /** Runs one statement in its own explicit tenant transaction. */
+  async function inTransaction<T>(run: (transaction: Transaction) => Promise<T>): Promise<T> {
+    const transaction = await begin();
     let result: T;
     try {
       result = await run(transaction);
@@ -87,20 +89,22 @@ export function tenantBoundAdapter(
     return result;
   }
 
-  const adapter: SqlDriverAdapter = {
-    provider: connection.provider,
-    adapterName: connection.adapterName,
-    queryRaw: (query) => alone((transaction) => transaction.queryRaw(query)),
-    executeRaw: (query) => alone((transaction) => transaction.executeRaw(query)),
-    executeScript: () => Promise.reject(new Error('scripts do not run on a tenant connection')),
-    startTransaction: (isolationLevel) => begin(isolationLevel),
-    getConnectionInfo: connection.getConnectionInfo?.bind(connection),
-    // The shared connection outlives every tenant's view of it.
-    dispose: async () => {},
-  };
-  return {
-    provider: connection.provider,
-    adapterName: connection.adapterName,
-    connect: async () => adapter,
-  };
+  async function connect(): Promise<SqlDriverAdapter> {
+    const alone = await connection.withSettings?.(enterTenant);
+    return {
+      provider: connection.provider,
+      adapterName: connection.adapterName,
+      queryRaw: alone ? (query) => alone.queryRaw(query) : (query) => inTransaction((transaction) => transaction.queryRaw(query)),
+      executeRaw: alone
+        ? (query) => alone.executeRaw(query)
+        : (query) => inTransaction((transaction) => transaction.executeRaw(query)),
+      executeScript: () => Promise.reject(new Error('scripts do not run on a tenant connection')),
+      startTransaction: begin,
+      getConnectionInfo: connection.getConnectionInfo?.bind(connection),
+      // The shared connection outlives every tenant's view of it.
+      dispose: async () => {},
+    };
+  }
+
+  return { provider: connection.provider, adapterName: connection.adapterName, connect };
 }

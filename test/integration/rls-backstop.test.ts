@@ -1,8 +1,10 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlQuery } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/create-database.js';
 import { mergeTenantBegin } from '../../src/db/merged-tenant-begin.js';
+import { pgStatementsWithSettings } from '../../src/db/pg-tenant-statements.js';
 import { createTenantDb, TENANT_ROLE, TENANT_SETTING } from '../../src/db/tenant-db.js';
 import { isRlsViolation } from '../../src/errors/database-errors.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
@@ -163,7 +165,11 @@ if (testDatabaseKind === 'postgres')
     beforeAll(async () => {
       pool = mergeTenantBegin(new pg.Pool({ connectionString: database.url, max: 2 }), { onSend: (sql) => sent.push(sql) });
       prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-      wire = { connection: await new PrismaPg(pool).connect(), newClient: (adapter) => new PrismaClient({ adapter }) };
+      const withSettings = (settings: SqlQuery) => pgStatementsWithSettings(pool, settings);
+      wire = {
+        connection: Object.assign(await new PrismaPg(pool).connect(), { withSettings }),
+        newClient: (adapter) => new PrismaClient({ adapter }),
+      };
     });
     afterAll(async () => {
       await prisma?.$disconnect();
@@ -171,7 +177,7 @@ if (testDatabaseKind === 'postgres')
     });
 
     const SETTINGS =
-      /^SELECT set_config\('app\.tenant_id', '[0-9a-f-]{36}', true\), set_config\('role', 'tenantgraph_tenant', true\) \/\* one statement \*\/;\n/;
+      /^SELECT set_config\('app\.tenant_id', '[0-9a-f-]{36}', true\), set_config\('role', 'tenantgraph_tenant', true\);\n/;
 
     it('take one round trip: the settings and the statement in one message, with no BEGIN or COMMIT', async () => {
       const db = createTenantDb(wire, a.id);
