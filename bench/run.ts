@@ -16,7 +16,7 @@ import { createTokenVerifier } from '../src/auth/token-verifier.js';
 import { loadConfig } from '../src/config/config.js';
 import { createDatabase } from '../src/db/create-database.js';
 import { prepareDatabase } from '../src/db/prepare-database.js';
-import { createTenantDb } from '../src/db/tenant-db.js';
+import { createTenantDb, type TenantDb } from '../src/db/tenant-db.js';
 import { createLogger } from '../src/observability/logger.js';
 import { counterValue } from '../src/observability/metrics.js';
 import { findRevocation } from '../src/tenancy/entitlement.js';
@@ -292,35 +292,47 @@ async function withSockets<T>(job: SocketJob, work: (received: () => number) => 
 
 const SUBSCRIBERS = 50;
 const EVENTS = 2_000;
+const EVENTS_WITH_READS = 400;
 const subscriptionProject = large.projectIds[0] as string;
-const delivery = await withSockets(
-  {
-    mode: 'subscribe',
-    url: isolated.url,
-    token: tokenOf(large),
-    projectId: encodeGlobalID('Project', subscriptionProject),
-    count: SUBSCRIBERS,
-  },
-  async (received) => {
-    let published = 0;
-    const started = performance.now();
-    // Keep each subscriber at most ~50 events behind, well inside its queue of SUBSCRIPTION_BUFFER.
-    while (received() < EVENTS * SUBSCRIBERS) {
-      while (published < EVENTS && published * SUBSCRIBERS - received() < SUBSCRIBERS * 50) {
-        app.pubsub.publish({
-          type: 'task',
-          tenantId: large.id,
-          projectId: subscriptionProject,
-          taskId: randomUUID(),
-          kind: 'DELETED',
-        });
-        published++;
+/**
+ * Events per second to SUBSCRIBERS subscribers of one project, each message re-checked. DELETED
+ * events resolve without SQL (the pipeline alone); UPDATED events read the task through the
+ * subscriber's tenant client, one statement per subscriber per event.
+ */
+async function deliver(kind: 'DELETED' | 'UPDATED', events: number) {
+  return withSockets(
+    {
+      mode: 'subscribe',
+      url: isolated.url,
+      token: tokenOf(large),
+      projectId: encodeGlobalID('Project', subscriptionProject),
+      count: SUBSCRIBERS,
+    },
+    async (received) => {
+      let published = 0;
+      statements = 0;
+      const started = performance.now();
+      // Keep each subscriber at most ~50 events behind, well inside its queue of SUBSCRIPTION_BUFFER.
+      while (received() < events * SUBSCRIBERS) {
+        while (published < events && published * SUBSCRIBERS - received() < SUBSCRIBERS * 50) {
+          app.pubsub.publish({
+            type: 'task',
+            tenantId: large.id,
+            projectId: subscriptionProject,
+            taskId: kind === 'DELETED' ? randomUUID() : pick(large.taskIds),
+            kind,
+          });
+          published++;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return { seconds: (performance.now() - started) / 1000 };
-  },
-);
+      const seconds = (performance.now() - started) / 1000;
+      return { perSecond: (events * SUBSCRIBERS) / seconds, statementsPerEvent: statements / (events * SUBSCRIBERS) };
+    },
+  );
+}
+const delivery = await deliver('DELETED', EVENTS);
+const deliveryWithReads = await deliver('UPDATED', EVENTS_WITH_READS);
 
 const IDLE_SOCKETS = 500;
 const memoryNow = () => {
@@ -349,6 +361,21 @@ const tenantStatement = await perStatement(() =>
   runInTenant(resolved.context, async () => await tenantDb.task.findUnique({ where: { id: sampleTaskId } })),
 );
 
+// What a tenant's client costs: made on its tenant's first request (and again after TENANT_CLIENTS
+// more recently used tenants pushed it out). Tenants that do not exist: their statements see nothing.
+const FRESH_CLIENTS = 50;
+const heapBefore = memoryNow();
+const freshClients: TenantDb[] = [];
+const freshStarted = performance.now();
+for (let i = 0; i < FRESH_CLIENTS; i++) {
+  const tenantId = randomUUID();
+  const client = createTenantDb(database, tenantId);
+  await runInTenant({ ...resolved.context, tenantId }, async () => await client.task.findFirst({ select: { id: true } }));
+  freshClients.push(client);
+}
+const freshClientMs = (performance.now() - freshStarted) / FRESH_CLIENTS;
+const clientBytes = (memoryNow() - heapBefore) / FRESH_CLIENTS;
+
 // --- Report -----------------------------------------------------------------------------------------
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
@@ -366,10 +393,12 @@ const micro = [
   `| context resolution p50 / p99 (warm registry, in-process) | ${fixed(percentile(contextTimes, 0.5), 3)} / ${fixed(percentile(contextTimes, 0.99), 3)} ms | p99 < 0.5 ms |`,
   `| registry queries during ${contextTimes.length} warm resolutions (one TTL window) | ${registryQueriesWarm} | 0 |`,
   `| per-message re-check (cached registry) | ${fixed(recheckMicros, 2)} µs | < 20 µs |`,
-  `| events delivered per second: ${SUBSCRIBERS} subscribers × ${EVENTS} events, re-checked per message | ${fixed((EVENTS * SUBSCRIBERS) / delivery.seconds, 0)} | |`,
+  `| events delivered per second: ${SUBSCRIBERS} subscribers × ${EVENTS} DELETED events (no SQL), re-checked per message | ${fixed(delivery.perSecond, 0)} | |`,
+  `| events delivered per second: ${SUBSCRIBERS} subscribers × ${EVENTS_WITH_READS} UPDATED events, task read per subscriber (${fixed(deliveryWithReads.statementsPerEvent, 1)} SQL each), re-checked per message | ${fixed(deliveryWithReads.perSecond, 0)} | |`,
   `| memory per idle websocket (${IDLE_SOCKETS} connections, heap + external after GC) | ${fixed(idleBytes / 1024, 1)} KB | < 50 KB |`,
   `| one task(id) statement, plain Prisma: wall / CPU | ${fixed(plainStatement.wallMs, 2)} / ${fixed(plainStatement.cpuMs, 2)} ms | |`,
   `| one task(id) statement, tenant client: wall / CPU | ${fixed(tenantStatement.wallMs, 2)} / ${fixed(tenantStatement.cpuMs, 2)} ms | |`,
+  `| a tenant's client (TENANT_CLIENTS are kept): made + first statement / heap (${freshClients.length} made) | ${fixed(freshClientMs, 1)} ms / ${fixed(clientBytes / 2 ** 20, 2)} MB | |`,
 ];
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const header = [
