@@ -1,14 +1,17 @@
-import { assertIsolationEnforced } from '../tenancy/isolation-check.js';
+import { assertIsolationEnforced, findTenantPathProblems, IsolationCheckError } from '../tenancy/isolation-check.js';
 import type { Database } from './create-database.js';
 import { migrate } from './migrator.js';
-import { SHARED_TABLES, TENANT_ROLE } from './tenant-db.js';
+import { probeTenantSession, SHARED_TABLES, TENANT_ROLE } from './tenant-db.js';
 
 /**
  * Brings the database to the code's schema and refuses to go on unless the database itself enforces
- * tenant isolation (RLS on every table, a tenant role that cannot bypass it).
+ * tenant isolation (RLS on every table, a tenant role that cannot bypass it) and the tenant clients
+ * actually run their statements as that role with their tenant set.
  */
 export async function prepareDatabase(database: Database): Promise<{ applied: string[] }> {
   const result = await migrate(database.sql);
   await assertIsolationEnforced(database.sql, { role: TENANT_ROLE, sharedTables: SHARED_TABLES });
+  const problems = await findTenantPathProblems((tenantId) => probeTenantSession(database, tenantId), { role: TENANT_ROLE });
+  if (problems.length > 0) throw new IsolationCheckError(problems);
   return result;
 }

@@ -1,7 +1,9 @@
 import { getDatamodel } from '../generated/pothos-types.js';
+import type { TenantSessionProbe } from '../tenancy/isolation-check.js';
 import { tenantBoundAdapter } from '../tenancy/tenant-bound-adapter.js';
 import { tenancyExtension } from '../tenancy/tenant-client.js';
 import { TenantClients } from '../tenancy/tenant-clients.js';
+import { runInTenant } from '../tenancy/tenant-context.js';
 import { TenantScope } from '../tenancy/tenant-scope.js';
 import type { Database } from './create-database.js';
 
@@ -37,6 +39,19 @@ export function createTenantDb(database: Pick<Database, 'connection' | 'newClien
 }
 
 export type TenantDb = ReturnType<typeof createTenantDb>;
+
+/** One statement through a fresh client of `tenantId`: who it ran as (the start-up check). */
+export async function probeTenantSession(database: Pick<Database, 'connection' | 'newClient'>, tenantId: string) {
+  const db = createTenantDb(database, tenantId);
+  const context = { tenantId, tenantSlug: 'start-up-check', userId: '', role: 'VIEWER', requestId: 'start-up-check' };
+  const [session] = await runInTenant(
+    context,
+    async () =>
+      await db.$queryRaw<TenantSessionProbe[]>`SELECT current_user AS role, current_setting(${TENANT_SETTING}, true) AS tenant,
+        current_setting('is_superuser') AS superuser`,
+  );
+  return session;
+}
 
 /** The tenant clients of one database, the most recently used `max` kept (about 0.7 MB of heap each). */
 export function createTenantDbs(database: Pick<Database, 'connection' | 'newClient'>, max: number) {

@@ -112,6 +112,32 @@ export async function findIsolationProblems(sql: SqlRunner, options: IsolationCh
   return problems;
 }
 
+/** What a statement sent through a tenant's client found itself running as. */
+export interface TenantSessionProbe {
+  role: string;
+  tenant: string;
+  superuser: string;
+}
+
+/**
+ * The start-up check of the path resolvers use, not only of the database: one statement through a
+ * tenant's client, for a tenant that cannot exist, must run as the tenant role (no superuser) with
+ * that tenant set. `probe` runs `SELECT current_user AS role, current_setting(<setting>, true) AS
+ * tenant, current_setting('is_superuser') AS superuser` that way.
+ */
+export async function findTenantPathProblems(
+  probe: (tenantId: string) => Promise<TenantSessionProbe | undefined>,
+  options: Pick<IsolationCheckOptions, 'role'>,
+): Promise<string[]> {
+  const tenantId = randomUUID();
+  const session = await probe(tenantId);
+  const problems: string[] = [];
+  if (session?.role !== options.role) problems.push(`tenant statements run as ${session?.role}, not ${options.role}`);
+  if (session?.superuser !== 'off') problems.push('tenant statements run as a superuser');
+  if (session?.tenant !== tenantId) problems.push('tenant statements do not carry their tenant setting');
+  return problems;
+}
+
 export async function assertIsolationEnforced(sql: SqlRunner, options: IsolationCheckOptions): Promise<void> {
   const problems = await findIsolationProblems(sql, options);
   if (problems.length > 0) throw new IsolationCheckError(problems);

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareDatabase } from '../../src/db/prepare-database.js';
-import { SHARED_TABLES, TENANT_ROLE } from '../../src/db/tenant-db.js';
-import { findIsolationProblems, IsolationCheckError } from '../../src/tenancy/isolation-check.js';
+import { probeTenantSession, SHARED_TABLES, TENANT_ROLE } from '../../src/db/tenant-db.js';
+import {
+  findIsolationProblems,
+  findTenantPathProblems,
+  IsolationCheckError,
+  type TenantSessionProbe,
+} from '../../src/tenancy/isolation-check.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 let database: TestDatabase | undefined;
@@ -58,5 +63,26 @@ describe('the start-up isolation check', () => {
     } finally {
       await database.sql.exec(`DROP ROLE ${role}`);
     }
+  });
+
+  it('checks the tenant clients themselves: their statements run as the tenant role with their tenant set', async () => {
+    database = await createTestDatabase();
+    const on = database;
+    expect(await findTenantPathProblems((tenantId) => probeTenantSession(on, tenantId), { role: TENANT_ROLE })).toEqual([]);
+    // A client that forgot the settings: the statement runs as the connection's own role.
+    const unscoped = async () =>
+      (
+        await on.prisma.$queryRaw<
+          TenantSessionProbe[]
+        >`SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant,
+          current_setting('is_superuser') AS superuser`
+      )[0];
+    const problems = await findTenantPathProblems(unscoped, { role: TENANT_ROLE });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^tenant statements run as .+, not tenantgraph_tenant$/),
+        'tenant statements do not carry their tenant setting',
+      ]),
+    );
   });
 });
