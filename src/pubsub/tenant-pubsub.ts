@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Repeater } from 'graphql-yoga';
 import { increment } from '../observability/metrics.js';
 import { scopedKey } from '../tenancy/scoped-key.js';
@@ -36,8 +37,18 @@ export const MAX_SUBSCRIBER_BUFFER = 1024;
 export const topicOf = (event: DomainEvent): string[] =>
   event.type === 'task' ? ['task', event.projectId] : event.type === 'comment' ? ['comment', event.taskId] : ['project'];
 
+/**
+ * Node warns ("possible EventTarget memory leak") past ten listeners of one topic; many subscribers
+ * of one project are normal here, and their number is bounded by SUBSCRIPTIONS_PER_TENANT.
+ */
+function inProcessEventTarget(): EventTarget {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target;
+}
+
 export function createTenantPubSub(options: { eventTarget?: PubSubEventTarget; bufferLimit?: number } = {}): TenantPubSub {
-  const target = options.eventTarget ?? new EventTarget();
+  const target = options.eventTarget ?? inProcessEventTarget();
   const bufferLimit = Math.min(options.bufferLimit ?? 100, MAX_SUBSCRIBER_BUFFER);
   return {
     publish(event) {
