@@ -28,7 +28,8 @@ import { POSTGRAPHILE_NESTED, startPostGraphilePeer } from './peer-postgraphile.
 import { type BenchTenant, seedBenchData } from './seed.js';
 import type { SocketJob } from './socket-load.js';
 
-const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 5);
+const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const databaseUrl = process.env.DATABASE_URL;
 
@@ -99,11 +100,25 @@ function mixed(count: number): LoadJob['requests'] {
   });
 }
 
-const nestedWorkload = {
+interface Workload {
+  name: string;
+  requests: LoadJob['requests'];
+  /**
+   * Heavy requests (~40 ms of server CPU each) measured with few connections and for longer: with
+   * 16 in flight at ~600 ms each, the requests straddling a 5-second window's edges moved the
+   * count by ±10% from run to run.
+   */
+  connections?: number;
+  durationSeconds?: number;
+}
+
+const nestedWorkload: Workload = {
   name: '2 nested read 20×20',
   requests: [large, medium].map((t) => ({ token: tokenOf(t), body: body(NESTED) })),
+  connections: 4,
+  durationSeconds: DURATION * 2,
 };
-const workloads: { name: string; requests: LoadJob['requests'] }[] = [
+const workloads: Workload[] = [
   {
     name: '1 viewer (context only)',
     requests: tenants.map((t) => ({ token: tokenOf(t), body: body('{ viewer { role user { id } tenant { slug } } }') })),
@@ -160,8 +175,13 @@ for (const request of pointReads(40)) {
 
 const run = promisify(execFile);
 const jobDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bench-'));
-async function drive(url: string, requests: LoadJob['requests'], durationSeconds = DURATION): Promise<LoadResult> {
-  const job: LoadJob = { url, durationSeconds, connections: CONNECTIONS, requests };
+async function drive(
+  url: string,
+  requests: LoadJob['requests'],
+  durationSeconds = DURATION,
+  connections = CONNECTIONS,
+): Promise<LoadResult> {
+  const job: LoadJob = { url, durationSeconds, connections, requests };
   const jobFile = join(jobDir, 'job.json');
   await writeFile(jobFile, JSON.stringify(job));
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/load.ts', jobFile], {
@@ -177,12 +197,15 @@ interface Row {
   /** Unknown for the peer, whose statements Prisma does not see. */
   statementsPerRequest?: number;
   ratio?: number;
+  /** The lowest and highest of the rounds' ratios. */
+  ratioRange?: [number, number];
 }
 /**
  * Whichever server is measured first in a workload comes out slower on these machines (viewer:
- * 0.5× one way round, 1.5× the other, for the same work), so each workload is measured in the order
- * baseline, tenantgraph, tenantgraph, baseline after both are warmed, and each server's two runs
- * are averaged.
+ * 0.5× one way round, 1.5× the other, for the same work), and the machine's speed drifts by ±15%
+ * over minutes. So after both are warmed, each workload runs ROUNDS rounds of baseline,
+ * tenantgraph, tenantgraph, baseline; a round's ratio compares its two runs per server, and the
+ * reported ratio is the median round's (with the range beside it).
  */
 function combine(results: LoadResult[]): LoadResult {
   const mean = (pick: (result: LoadResult) => number) => results.reduce((sum, result) => sum + pick(result), 0) / results.length;
@@ -202,16 +225,24 @@ const servers = [
 ] as const;
 const rows: Row[] = [];
 for (const workload of workloads) {
-  for (const [, url] of servers) await drive(url, workload.requests, 2); // warm-up: JIT, pools, caches
+  const duration = workload.durationSeconds ?? DURATION;
+  const connections = workload.connections ?? CONNECTIONS;
+  for (const [, url] of servers) await drive(url, workload.requests, 2, connections); // warm-up: JIT, pools, caches
   const runs = new Map<string, { results: LoadResult[]; statements: number }>();
-  for (const [server, url] of [...servers, ...[...servers].reverse()]) {
-    statements = 0;
-    const result = await drive(url, workload.requests);
-    if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on ${server}: ${result.non2xx} non-2xx`);
-    const run = runs.get(server) ?? { results: [], statements: 0 };
-    run.results.push(result);
-    run.statements += statements;
-    runs.set(server, run);
+  const roundRatios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const inRound = new Map<string, number>();
+    for (const [server, url] of [...servers, ...[...servers].reverse()]) {
+      statements = 0;
+      const result = await drive(url, workload.requests, duration, connections);
+      if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on ${server}: ${result.non2xx} non-2xx`);
+      const run = runs.get(server) ?? { results: [], statements: 0 };
+      run.results.push(result);
+      run.statements += statements;
+      runs.set(server, run);
+      inRound.set(server, (inRound.get(server) ?? 0) + result.requestsPerSecond);
+    }
+    roundRatios.push((inRound.get('tenantgraph') as number) / (inRound.get('baseline') as number));
   }
   const [base, ours] = servers.map(([server]) => {
     const run = runs.get(server) as { results: LoadResult[]; statements: number };
@@ -225,10 +256,12 @@ for (const workload of workloads) {
     rows.push(row);
     return row;
   }) as [Row, Row];
-  ours.ratio = ours.result.requestsPerSecond / base.result.requestsPerSecond;
+  roundRatios.sort((a, b) => a - b);
+  ours.ratio = roundRatios[Math.floor(roundRatios.length / 2)];
+  ours.ratioRange = [roundRatios[0] as number, roundRatios[roundRatios.length - 1] as number];
   if (peer && workload === nestedWorkload) {
-    await drive(peer.url, peerRequests, 2);
-    const result = await drive(peer.url, peerRequests);
+    await drive(peer.url, peerRequests, 2, connections);
+    const result = await drive(peer.url, peerRequests, duration, connections);
     if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on the peer: ${result.non2xx} non-2xx`);
     rows.push({
       workload: workload.name,
@@ -270,19 +303,27 @@ const gc = (() => {
   return runInNewContext('gc') as () => void;
 })();
 
-async function withSockets<T>(job: SocketJob, work: (received: () => number) => Promise<T>): Promise<T> {
+interface Delivered {
+  received: number;
+  /** Events the slowest subscriber has. */
+  slowest: number;
+  /** Subscriptions that have ended. */
+  ended: number;
+}
+
+async function withSockets<T>(job: SocketJob, work: (delivered: () => Delivered) => Promise<T>): Promise<T> {
   const child = fork('bench/socket-load.ts', { execArgv: ['--import', 'tsx'] });
-  let received = 0;
+  let delivered: Delivered = { received: 0, slowest: 0, ended: 0 };
   const ready = new Promise<void>((resolve) =>
-    child.on('message', (message: { ready?: boolean; received?: number }) => {
+    child.on('message', (message: { ready?: boolean } & Partial<Delivered>) => {
       if (message.ready) resolve();
-      if (message.received !== undefined) received = message.received;
+      if (message.received !== undefined) delivered = message as Delivered;
     }),
   );
   child.send(job);
   await ready;
   try {
-    return await work(() => received);
+    return await work(() => delivered);
   } finally {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.send('stop');
@@ -308,13 +349,14 @@ async function deliver(kind: 'DELETED' | 'UPDATED', events: number) {
       projectId: encodeGlobalID('Project', subscriptionProject),
       count: SUBSCRIBERS,
     },
-    async (received) => {
+    async (delivered) => {
       let published = 0;
       statements = 0;
       const started = performance.now();
-      // Keep each subscriber at most ~50 events behind, well inside its queue of SUBSCRIPTION_BUFFER.
-      while (received() < events * SUBSCRIBERS) {
-        while (published < events && published * SUBSCRIBERS - received() < SUBSCRIBERS * 50) {
+      // Keep the slowest subscriber at most 50 events behind, well inside its SUBSCRIPTION_BUFFER.
+      while (delivered().received < events * SUBSCRIBERS) {
+        if (delivered().ended > 0) throw new Error(`${delivered().ended} subscriptions ended before all ${kind} events arrived`);
+        while (published < events && published - delivered().slowest < 50) {
           app.pubsub.publish({
             type: 'task',
             tenantId: large.id,
@@ -380,11 +422,11 @@ const clientBytes = (memoryNow() - heapBefore) / FRESH_CLIENTS;
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 const lines = [
-  '| workload | server | req/s | p50 ms | p99 ms | SQL/request | vs baseline |',
-  '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  `| workload | server | req/s | p50 ms | p99 ms | SQL/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range |`,
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (row) =>
-      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.ratio === undefined ? '' : `${fixed(row.ratio, 2)}×`} |`,
+      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.ratio === undefined ? '' : `${fixed(row.ratio, 2)}×`} | ${row.ratioRange ? `${fixed(row.ratioRange[0], 2)}–${fixed(row.ratioRange[1], 2)}` : ''} |`,
   ),
 ];
 const micro = [
@@ -403,7 +445,7 @@ const micro = [
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const header = [
   `Run ${new Date().toISOString()} on ${machine}.`,
-  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement, two per server in the order baseline, tenantgraph, tenantgraph, baseline, averaged; ${CONNECTIONS} connections, load from a separate process.`,
+  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement (nested read: ${nestedWorkload.durationSeconds} s), ${ROUNDS} rounds per workload of baseline, tenantgraph, tenantgraph, baseline (req/s and latencies: mean of all runs; ratio: median round); ${CONNECTIONS} connections (nested read: ${nestedWorkload.connections}), load from a separate process.`,
   `Data: ${tenants.map((t) => `${t.slug} ${t.projectIds.length} projects`).join(', ')}; 20 tasks per project, a comment per task.`,
 ];
 const report = [...header, '', ...lines, '', ...micro].join('\n');

@@ -1,7 +1,8 @@
 // Websocket clients for the subscription workload, in their own process (forked with IPC) so they
 // do not share the server's event loop.
-//   subscribe: `count` SDK clients, each subscribed to taskChanged(projectId); reports how many
-//              events have arrived, every 50 ms.
+//   subscribe: `count` SDK clients, each subscribed to taskChanged(projectId); reports every 50 ms
+//              how many events have arrived, how many the slowest subscriber has, and how many
+//              subscriptions have ended (which a workload that waits for every event must know).
 //   idle:      `count` graphql-transport-ws connections, initialised and acknowledged, doing nothing.
 import WebSocket from 'ws';
 import { createClient } from '../src/sdk/index.js';
@@ -15,15 +16,27 @@ const send = (message: unknown) => process.send?.(message);
 process.once('message', async (job: SocketJob) => {
   const closers: (() => unknown)[] = [];
   if (job.mode === 'subscribe') {
-    let received = 0;
+    const counts: number[] = Array.from({ length: job.count }, () => 0);
     let connected = 0;
+    let ended = 0;
     for (let i = 0; i < job.count; i++) {
       const client = createClient({ url: job.url, token: job.token, onConnected: () => connected++ });
-      client.subscribe('TaskChanged', { projectId: job.projectId }, { next: () => received++ });
+      client.subscribe(
+        'TaskChanged',
+        { projectId: job.projectId },
+        {
+          next: (result) => {
+            if (result.ok) counts[i] = (counts[i] ?? 0) + 1;
+          },
+          complete: () => ended++,
+        },
+      );
       closers.push(() => client.close());
     }
     while (connected < job.count) await new Promise((resolve) => setTimeout(resolve, 10));
-    const timer = setInterval(() => send({ received }), 50);
+    const timer = setInterval(() => {
+      send({ received: counts.reduce((sum, count) => sum + count, 0), slowest: Math.min(...counts), ended });
+    }, 50);
     closers.push(() => clearInterval(timer));
   } else {
     const sockets = await Promise.all(
