@@ -25,7 +25,7 @@ import { runInTenant } from '../src/tenancy/tenant-context.js';
 import { startBaselineServer } from './baseline-server.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { POSTGRAPHILE_NESTED, startPostGraphilePeer } from './peer-postgraphile.js';
-import { type BenchTenant, seedBenchData } from './seed.js';
+import { BENCH_WRITE_TITLE, type BenchTenant, removeBenchWrites, seedBenchData } from './seed.js';
 import type { SocketJob } from './socket-load.js';
 
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 3);
@@ -82,7 +82,9 @@ function writes(count: number): LoadJob['requests'] {
       token: tokenOf(tenant),
       body:
         index % 2 === 0
-          ? body(CREATE, { input: { projectId: encodeGlobalID('Project', pick(tenant.projectIds)), title: `Bench ${index}` } })
+          ? body(CREATE, {
+              input: { projectId: encodeGlobalID('Project', pick(tenant.projectIds)), title: `${BENCH_WRITE_TITLE} ${index}` },
+            })
           : body(UPDATE, {
               input: { id: encodeGlobalID('Task', pick(tenant.taskIds)), status: pick(['TODO', 'IN_PROGRESS', 'DONE']) },
             }),
@@ -110,6 +112,8 @@ interface Workload {
    */
   connections?: number;
   durationSeconds?: number;
+  /** Run once the workload is measured (the writes workload puts the data set back). */
+  after?: () => Promise<void>;
 }
 
 const nestedWorkload: Workload = {
@@ -125,7 +129,7 @@ const workloads: Workload[] = [
   },
   nestedWorkload,
   { name: '3 point reads (¼ foreign ids)', requests: pointReads(500) },
-  { name: '4 writes (create + update)', requests: writes(500) },
+  { name: '4 writes (create + update)', requests: writes(500), after: () => removeBenchWrites(database) },
   { name: '5 mixed, one noisy tenant', requests: mixed(500) },
 ];
 
@@ -259,6 +263,7 @@ for (const workload of workloads) {
   roundRatios.sort((a, b) => a - b);
   ours.ratio = roundRatios[Math.floor(roundRatios.length / 2)];
   ours.ratioRange = [roundRatios[0] as number, roundRatios[roundRatios.length - 1] as number];
+  await workload.after?.();
   if (peer && workload === nestedWorkload) {
     await drive(peer.url, peerRequests, 2, connections);
     const result = await drive(peer.url, peerRequests, duration, connections);

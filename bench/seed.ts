@@ -19,11 +19,28 @@ const SIZES = [
 const TASKS_PER_PROJECT = 20;
 const MEMBERS = 5;
 
+/** Titles of the tasks the writes workload creates. */
+export const BENCH_WRITE_TITLE = 'Bench write';
+
+/**
+ * Takes the data set back to its seeded shape: deletes the tasks the writes workload created. Left
+ * in place, they pile up run after run in the few projects of the smaller tenants (hundreds of tasks
+ * each where the seed put 20), and every later nested read reads them all.
+ */
+export async function removeBenchWrites(database: Database): Promise<void> {
+  await database.sql.query(
+    `DELETE FROM tasks WHERE title LIKE $1 AND tenant_id IN (SELECT id FROM tenants WHERE slug LIKE 'bench-%')`,
+    [`${BENCH_WRITE_TITLE}%`],
+  );
+}
+
 /**
  * Seeds the benchmark tenants once (idempotent by slug) with set-based SQL: thousands of projects,
- * tasks and comments in seconds. Runs as the connection's own role, like the CLI.
+ * tasks and comments in seconds, and removes what earlier runs' writes left. Runs as the
+ * connection's own role, like the CLI.
  */
 export async function seedBenchData(database: Database): Promise<BenchTenant[]> {
+  await removeBenchWrites(database);
   const tenants: BenchTenant[] = [];
   for (const size of SIZES) {
     let tenant = await database.prisma.tenant.findUnique({ where: { slug: size.slug } });
