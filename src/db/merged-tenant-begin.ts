@@ -4,7 +4,8 @@ import { TENANT_SETTINGS_SQL } from '../tenancy/tenant-bound-adapter.js';
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
 
-interface QueryConfig {
+/** What pg's `client.query` takes, as far as the driver adapters use it. */
+export interface QueryConfig {
   text: string;
   values?: unknown[];
   rowMode?: 'array';

@@ -1,14 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlQuery, SqlQueryable } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { inlineValues, lastResult } from './merged-tenant-begin.js';
-
-interface QueryConfig {
-  text: string;
-  values?: unknown[];
-  rowMode?: 'array';
-  types?: unknown;
-}
+import { inlineValues, lastResult, type QueryConfig } from './merged-tenant-begin.js';
 
 /**
  * Tenant statements on PostgreSQL, each sent with its settings as one message:

@@ -53,7 +53,7 @@ export async function probeTenantSession(database: Pick<Database, 'connection' |
   return session;
 }
 
-/** The tenant clients of one database, the most recently used `max` kept (about 0.7 MB of heap each). */
+/** The tenant clients of one database, the most recently used `max` kept (about 0.8 MB of heap each). */
 export function createTenantDbs(database: Pick<Database, 'connection' | 'newClient'>, max: number) {
   return new TenantClients((tenantId) => createTenantDb(database, tenantId), max);
 }

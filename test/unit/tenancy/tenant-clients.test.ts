@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { TenantClients } from '../../../src/tenancy/tenant-clients.js';
 
+/** Clients that record which tenants they were made for. */
+function recordingClients(max: number) {
+  const made: string[] = [];
+  const clients = new TenantClients((tenantId) => {
+    made.push(tenantId);
+    return { tenantId };
+  }, max);
+  return { clients, made };
+}
+
 describe('TenantClients', () => {
   it('makes one client per tenant and hands the same one back', () => {
-    const made: string[] = [];
-    const clients = new TenantClients((tenantId) => {
-      made.push(tenantId);
-      return { tenantId };
-    }, 3);
+    const { clients, made } = recordingClients(3);
     const first = clients.for('a');
     expect(clients.for('a')).toBe(first);
     expect(clients.for('b')).toEqual({ tenantId: 'b' });
@@ -15,11 +21,7 @@ describe('TenantClients', () => {
   });
 
   it('keeps the most recently used tenants and makes a fresh client for one it dropped', () => {
-    const made: string[] = [];
-    const clients = new TenantClients((tenantId) => {
-      made.push(tenantId);
-      return { tenantId };
-    }, 2);
+    const { clients, made } = recordingClients(2);
     const a = clients.for('a');
     clients.for('b');
     clients.for('a'); // a is now the most recent: b goes next
