@@ -1,7 +1,7 @@
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { TenantSessionProbe } from '../tenancy/isolation-check.js';
 import { tenantBoundAdapter } from '../tenancy/tenant-bound-adapter.js';
-import { tenancyExtension } from '../tenancy/tenant-client.js';
+import { tenantClient } from '../tenancy/tenant-client.js';
 import { TenantClients } from '../tenancy/tenant-clients.js';
 import { runInTenant } from '../tenancy/tenant-context.js';
 import { TenantScope } from '../tenancy/tenant-scope.js';
@@ -35,7 +35,7 @@ export const SHARED_TABLES = ['tenants', 'users', 'memberships'] as const;
  */
 export function createTenantDb(database: Pick<Database, 'connection' | 'newClient'>, tenantId: string) {
   const adapter = tenantBoundAdapter(database.connection, tenantId, { setting: TENANT_SETTING, role: TENANT_ROLE });
-  return database.newClient(adapter).$extends(tenancyExtension({ scope: tenantScope, tenantId }));
+  return tenantClient(database.newClient(adapter), { scope: tenantScope, tenantId });
 }
 
 export type TenantDb = ReturnType<typeof createTenantDb>;

@@ -51,13 +51,11 @@ export class TenantScope {
   private readonly owned = new Set<string>();
   private readonly shared: Record<string, (tenantId: string) => Predicate>;
   private readonly relations = new Map<string, Map<string, Relation>>();
-  private readonly fieldNames = new Map<string, Set<string>>();
 
   constructor(options: TenantScopeOptions) {
     this.tenantField = options.tenantField ?? 'tenantId';
     this.shared = options.sharedModels;
     for (const [model, { fields }] of Object.entries(options.datamodel.models)) {
-      this.fieldNames.set(model, new Set(fields.map((field) => field.name)));
       const relations = new Map<string, Relation>();
       for (const field of fields) {
         if (field.kind === 'object') relations.set(field.name, { target: field.type, isList: field.isList });
@@ -72,6 +70,16 @@ export class TenantScope {
       }
     }
     this.assertCompositeRelations(options.datamodel);
+  }
+
+  /** Every model of the datamodel: tenant-owned or shared. */
+  models(): string[] {
+    return [...this.relations.keys()];
+  }
+
+  /** The relation fields of `model`. */
+  relationNames(model: string): string[] {
+    return [...this.relationsOf(model).keys()];
   }
 
   isTenantOwned(model: string): boolean {

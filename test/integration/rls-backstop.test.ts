@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/create-database.js';
 import { mergeTenantBegin } from '../../src/db/merged-tenant-begin.js';
 import { pgStatementsWithSettings } from '../../src/db/pg-tenant-statements.js';
-import { createTenantDb, TENANT_ROLE, TENANT_SETTING } from '../../src/db/tenant-db.js';
+import { createTenantDb, TENANT_ROLE, TENANT_SETTING, tenantScope } from '../../src/db/tenant-db.js';
 import { isRlsViolation } from '../../src/errors/database-errors.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
 import { counterValue } from '../../src/observability/metrics.js';
 import { tenantBoundAdapter } from '../../src/tenancy/tenant-bound-adapter.js';
-import { TenantClientMismatchError, tenancyExtension } from '../../src/tenancy/tenant-client.js';
+import { TenantClientMismatchError, tenantClient } from '../../src/tenancy/tenant-client.js';
 import { runInTenant, TenantContextMissingError } from '../../src/tenancy/tenant-context.js';
-import type { TenantScope } from '../../src/tenancy/tenant-scope.js';
+import { type TenantScope, TenantScopeError } from '../../src/tenancy/tenant-scope.js';
 import { createTenantFixture, ownerContext, type TenantFixture } from '../helpers/fixtures.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../helpers/test-database.js';
 
@@ -30,12 +30,15 @@ beforeAll(async () => {
 });
 afterAll(() => database?.destroy());
 
-const noScope = { scopeArgs: (_model: string, _operation: string, args: Record<string, unknown> | undefined) => args ?? {} };
+/** The tenant scope with its predicates switched off: every operation's arguments pass unchanged. */
+const noScope = Object.assign(Object.create(tenantScope) as TenantScope, {
+  scopeArgs: (_model: string, _operation: string, args: Record<string, unknown> | undefined) => args ?? {},
+});
 
 /** A tenant's client with the predicate layer replaced by one that changes nothing: only RLS is left. */
 function clientWithoutPredicates(tenantId: string, on: Pick<Database, 'connection' | 'newClient'> = database) {
   const adapter = tenantBoundAdapter(on.connection, tenantId, { setting: TENANT_SETTING, role: TENANT_ROLE });
-  return on.newClient(adapter).$extends(tenancyExtension({ scope: noScope as unknown as TenantScope, tenantId }));
+  return tenantClient(on.newClient(adapter), { scope: noScope, tenantId });
 }
 
 describe('row-level security with the application predicate bypassed', () => {
@@ -120,6 +123,40 @@ describe('a tenant’s client', () => {
     });
     expect(database.statements.length).toBe(statementsBefore);
     expect(counterValue('tenant_client_mismatch')).toBe(mismatchBefore + 2);
+  });
+
+  it('offers only what it scopes: no fluent relation access, no client extensions or lifecycle methods', async () => {
+    const db = createTenantDb(database, a.id);
+    const statementsBefore = database.statements.length;
+    await runInTenant(ownerContext(a), async () => {
+      const pending = db.task.findUnique({ where: { id: a.taskIds[0] as string } });
+      // `.comments(args)` would send its arguments unscoped: refused before anything runs.
+      expect(() => (pending as unknown as { comments: () => unknown }).comments()).toThrow(TenantScopeError);
+      expect(database.statements.length).toBe(statementsBefore);
+      expect(await pending).toMatchObject({ id: a.taskIds[0], tenantId: a.id });
+    });
+    const surface = db as unknown as Record<string, unknown>;
+    for (const method of ['$extends', '$connect', '$disconnect', '$on', '$runCommandRaw'])
+      expect(surface[method]).toBeUndefined();
+    expect((surface.task as Record<string, unknown>).fields).toBeUndefined();
+  });
+
+  it('hands an interactive transaction a tenant client of its own, checked and scoped like the outer one', async () => {
+    const db = createTenantDb(database, a.id);
+    await runInTenant(ownerContext(a), async () => {
+      const seen = await db.$transaction(async (tx) => ({
+        own: await tx.task.count(),
+        theirs: await tx.task.findMany({ where: { id: { in: b.taskIds } } }),
+        // Work of another tenant is refused inside the transaction too, before any SQL.
+        foreign: await runInTenant(ownerContext(b), async () => await tx.task.count()).catch((error: unknown) => error),
+      }));
+      expect(seen.own).toBe(a.taskIds.length);
+      expect(seen.theirs).toEqual([]);
+      expect(seen.foreign).toBeInstanceOf(TenantClientMismatchError);
+    });
+    await runInTenant(ownerContext(b), async () => {
+      await expect(db.$transaction(async () => 'never')).rejects.toBeInstanceOf(TenantClientMismatchError);
+    });
   });
 
   it('runs even raw SQL as the tenant role with its own tenant set', async () => {
