@@ -5,6 +5,12 @@ import type { Config } from '../src/config/config.js';
 import type { Database } from '../src/db/create-database.js';
 import { createRegistrySource } from '../src/db/registry-source.js';
 import type { TenantDb } from '../src/db/tenant-db.js';
+import { createLogger } from '../src/observability/logger.js';
+import { createErrorMask } from '../src/plugins/mask-error.js';
+import { useOperationLog } from '../src/plugins/use-operation-log.js';
+import { loadPersistedOperationList, usePersistedOperationList } from '../src/plugins/use-persisted-operation-list.js';
+import { useQueryLimits } from '../src/plugins/use-query-limits.js';
+import { requestIdOf, useRequestId } from '../src/plugins/use-request-id.js';
 import { useTenantScope } from '../src/plugins/use-tenant-scope.js';
 import { createTenantPubSub } from '../src/pubsub/tenant-pubsub.js';
 import { createRequestContext, type GraphQLContext } from '../src/schema/context.js';
@@ -14,10 +20,12 @@ import { TenantRegistry } from '../src/tenancy/tenant-registry.js';
 import { listenOnLoopback } from './listen-on-loopback.js';
 
 /**
- * The baseline the benchmark compares against: the same schema, resolvers and token/registry
- * resolution, with the tenancy layer removed — resolvers get the plain Prisma client (no tenant
- * predicate, no transaction, no SET ROLE, so no RLS either: the connection's role bypasses it).
- * Only the AsyncLocalStorage binding stays, because the DataLoaders check it.
+ * The baseline the benchmark compares against: the same schema, resolvers, token/registry
+ * resolution and request plugins as the server (src/app.ts: request ids, the persisted operation
+ * list, query limits, error masking, the operation log), with the tenancy layer removed — resolvers
+ * get the plain Prisma client (no tenant predicate, no tenant settings, no role switch, so no RLS
+ * either: the connection's role bypasses it). Only the AsyncLocalStorage binding stays, because the
+ * DataLoaders check it. What the two servers do differently is isolation, and nothing else.
  *
  * It lives in bench/ only and is never imported by the server: it answers across tenants.
  */
@@ -26,19 +34,27 @@ export async function startBaselineServer(deps: { config: Config; database: Data
   const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: deps.config.jwt.tenantClaim });
   const db = deps.database.prisma as unknown as TenantDb;
   const pubsub = createTenantPubSub();
+  const logger = createLogger('silent');
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     logging: false,
     landingPage: false,
-    // The tenant binding the DataLoaders check; it has no subscriptions, so nothing to re-check.
-    plugins: [useTenantScope({ contextForMessage: (context) => context, revocationOf: async () => undefined })],
+    maskedErrors: { maskError: createErrorMask(logger) },
+    plugins: [
+      useRequestId(),
+      usePersistedOperationList(loadPersistedOperationList({ only: deps.config.persistedOperationsOnly })),
+      useQueryLimits(),
+      // The tenant binding the DataLoaders check; it has no subscriptions, so nothing to re-check.
+      useTenantScope({ contextForMessage: (context) => context, revocationOf: async () => undefined }),
+      useOperationLog(logger),
+    ],
     context: async ({ request }) =>
       createRequestContext(
         await resolveTenant({
           authorization: request.headers.get('authorization'),
           tenantHeader: request.headers.get('x-tenant-id'),
-          requestId: 'bench',
+          requestId: requestIdOf(request),
         }),
         { db, pubsub },
       ),
