@@ -19,6 +19,8 @@ describe('inlineValues', () => {
   it('leaves $n inside quoted strings and identifiers alone', () => {
     expect(inlineValues(`SELECT '$1', "col$1", $1`, ['x'])).toBe(`SELECT '$1', "col$1", 'x'`);
     expect(inlineValues(`SELECT 'it''s $1', $1`, ['x'])).toBe(`SELECT 'it''s $1', 'x'`);
+    // An unterminated quote runs to the end: nothing after it is taken for a placeholder.
+    expect(inlineValues(`SELECT $1, 'open $1`, ['x'])).toBe(`SELECT 'x', 'open $1`);
   });
 
   it('writes NULL, numbers, booleans, dates, JSON, arrays and bytes the way PostgreSQL reads them', () => {
