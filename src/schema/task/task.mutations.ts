@@ -4,7 +4,7 @@ import { badInput } from '../../errors/error-codes.js';
 import { builder } from '../builder.js';
 import { TaskStatusEnum } from '../shared/enums.js';
 import { parseGlobalId } from '../shared/global-id.js';
-import { requireProject, requireTask } from '../shared/require-row.js';
+import { requireProject } from '../shared/require-row.js';
 import { validate } from '../shared/validate.js';
 
 const title = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
@@ -65,9 +65,11 @@ builder.mutationFields((t) => ({
           : input.assigneeId === null
             ? null
             : await requireMember(context.db, input.assigneeId);
-      const { projectId } = await requireTask(context.db, id);
+      // One statement: a task that is not this tenant's (or not there) fails the update itself
+      // (P2025 → NOT_FOUND), and the event's project comes back with the row.
       const task = await context.db.task.update({
         ...query,
+        ...('select' in query && query.select ? { select: { ...query.select, projectId: true } } : {}),
         where: { id },
         data: {
           ...(data.title !== undefined ? { title: data.title } : {}),
@@ -76,7 +78,13 @@ builder.mutationFields((t) => ({
           ...(input.dueAt !== undefined ? { dueAt: input.dueAt } : {}),
         },
       });
-      context.pubsub.publish({ type: 'task', tenantId: context.tenant.tenantId, projectId, taskId: id, kind: 'UPDATED' });
+      context.pubsub.publish({
+        type: 'task',
+        tenantId: context.tenant.tenantId,
+        projectId: task.projectId,
+        taskId: id,
+        kind: 'UPDATED',
+      });
       return task;
     },
   }),
@@ -87,8 +95,8 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
       const id = parseGlobalId(args.id, 'Task', 'id');
-      const { projectId } = await requireTask(context.db, id);
-      await context.db.task.delete({ where: { id }, select: { id: true } });
+      // One statement, like updateTask: a task that is not this tenant's fails the delete itself.
+      const { projectId } = await context.db.task.delete({ where: { id }, select: { projectId: true } });
       context.pubsub.publish({ type: 'task', tenantId: context.tenant.tenantId, projectId, taskId: id, kind: 'DELETED' });
       return args.id;
     },
