@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../builder.js';
 import { parseGlobalId } from '../shared/global-id.js';
-import { requireProject } from '../shared/require-row.js';
 import { validate } from '../shared/validate.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
@@ -48,7 +47,7 @@ builder.mutationFields((t) => ({
         name: input.name,
         description: input.description,
       });
-      await requireProject(context.db, id);
+      // A project that is not this tenant's fails the scoped update itself (P2025 → NOT_FOUND).
       const project = await context.db.project.update({
         ...query,
         where: { id },
@@ -67,7 +66,6 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, context) => {
       const id = parseGlobalId(args.id, 'Project', 'id');
-      await requireProject(context.db, id);
       const project = await context.db.project.update({ ...query, where: { id }, data: { archived: true } });
       context.pubsub.publish({ type: 'project', tenantId: context.tenant.tenantId, projectId: id, kind: 'ARCHIVED' });
       return project;
