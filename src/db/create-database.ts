@@ -101,7 +101,7 @@ async function connectPostgres(databaseUrl: string, poolSize: number, onStatemen
   const pool = mergeTenantBegin(new pg.Pool({ connectionString: databaseUrl, max: poolSize }));
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
-  // A tenant statement outside a transaction goes out with its settings as one message.
+  // A tenant statement outside a transaction goes out behind its prepared settings, in one round trip.
   const withSettings = (settings: SqlQuery) => pgStatementsWithSettings(pool, settings);
   const clients = await connectClients(new PrismaPg(pool), onStatement, withSettings);
   return {

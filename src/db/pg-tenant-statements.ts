@@ -1,24 +1,98 @@
+import { createRequire } from 'node:module';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlQuery, SqlQueryable } from '@prisma/driver-adapter-utils';
-import pg from 'pg';
-import { inlineValues, lastResult, type QueryConfig } from './merged-tenant-begin.js';
+import pg, { type QueryResult } from 'pg';
+import type { QueryConfig } from './merged-tenant-begin.js';
+
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
+
+/** The tenant settings statement, prepared once on each pooled connection. */
+export const SETTINGS_STATEMENT = 'tenantgraph_enter_tenant';
+
+/** What pg's connection offers a query while it is being sent (pg/lib/connection.js). */
+interface ProtocolWriter {
+  parse(config: { text: string; name: string; types: unknown[] }): void;
+  bind(config: { statement: string; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
+  execute(config: Record<string, never>): void;
+  /** pg's record of the named statements this connection has prepared, or sent to prepare. */
+  parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
+}
+
+/** pg's own query, as far as a subclass sees it (pg/lib/query.js). */
+interface PgQuery {
+  prepare(connection: ProtocolWriter): void;
+  requiresPreparation(): boolean;
+  handleDataRow(message: unknown): void;
+  handleCommandComplete(message: unknown, connection: unknown): void;
+}
+const PgQuery = pg.Query as unknown as new (config: object) => PgQuery;
 
 /**
- * Tenant statements on PostgreSQL, each sent with its settings as one message:
+ * A statement sent behind the prepared tenant settings statement, in one write and one implicit
+ * transaction (the extended protocol runs everything up to the Sync as one):
  *
- *   SELECT set_config('app.tenant_id', '…', true), set_config('role', '…', true); <statement>
+ *   [Parse tenantgraph_enter_tenant, once per connection] · Bind/Execute tenantgraph_enter_tenant(setting,
+ *   tenant, role) · Parse/Bind/Describe/Execute <statement> · Sync
  *
- * PostgreSQL runs a multi-statement message as one implicit transaction, so the settings hold for
- * the statement and end with the message, and a write is committed before its answer arrives: one
- * round trip, with nothing left to send or hold afterwards (BEGIN … COMMIT needs two and keeps the
- * connection until the second). Values are inlined as escaped literals: the simple protocol
- * carries no parameters.
+ * The settings hold for the statement and end with it; a write is committed at the Sync, before its
+ * answer. The settings statement's own row and completion are not the caller's: they are skipped.
+ * Should the settings fail, PostgreSQL skips the statement and the query fails with their error.
+ */
+class SettingsFirstQuery extends PgQuery {
+  private settingsPending = true;
+
+  constructor(
+    config: object,
+    private readonly settings: SqlQuery,
+  ) {
+    super(config);
+  }
+
+  /** Whether the query failed before its settings were through (the connection is then suspect). */
+  get failedInSettings(): boolean {
+    return this.settingsPending;
+  }
+
+  override requiresPreparation(): boolean {
+    return true;
+  }
+
+  override prepare(connection: ProtocolWriter): void {
+    const prepared =
+      connection.parsedStatements[SETTINGS_STATEMENT] !== undefined ||
+      connection.submittedNamedStatements[SETTINGS_STATEMENT] !== undefined;
+    if (!prepared) {
+      connection.parse({ text: this.settings.sql, name: SETTINGS_STATEMENT, types: [] });
+      connection.submittedNamedStatements[SETTINGS_STATEMENT] = this.settings.sql;
+    }
+    connection.bind({ statement: SETTINGS_STATEMENT, values: [...this.settings.args], valueMapper: prepareValue });
+    connection.execute({});
+    super.prepare(connection);
+  }
+
+  override handleDataRow(message: unknown): void {
+    if (!this.settingsPending) super.handleDataRow(message);
+  }
+
+  override handleCommandComplete(message: unknown, connection: unknown): void {
+    if (this.settingsPending) this.settingsPending = false;
+    else super.handleCommandComplete(message, connection);
+  }
+}
+
+/**
+ * Tenant statements on PostgreSQL, each sent together with its settings —
+ * `SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true)`, prepared once per
+ * connection by the first of them — in one round trip and one implicit transaction, with nothing left to send or hold
+ * afterwards (BEGIN … COMMIT needs two round trips and keeps the connection until the second). The
+ * statement keeps its parameters, as Prisma sent them; the prepared settings skip PostgreSQL's
+ * parse and plan, which cost more than the settings themselves.
  *
  * PrismaPg turns pg's rows into Prisma's (column types, parsers) and only takes a pg.Pool; the one
  * it gets here is a view of the real pool whose `query` puts the settings in front.
  */
 export async function pgStatementsWithSettings(pool: pg.Pool, settings: SqlQuery): Promise<SqlQueryable> {
-  const prelude = inlineValues(settings.sql, settings.args);
   const view = Object.create(pg.Pool.prototype) as pg.Pool;
   Object.assign(view, {
     options: pool.options,
@@ -26,15 +100,21 @@ export async function pgStatementsWithSettings(pool: pg.Pool, settings: SqlQuery
     removeListener: () => view,
     async query(config: QueryConfig) {
       const client = await pool.connect();
+      let query: SettingsFirstQuery | undefined;
       try {
-        const text = `${prelude};\n${inlineValues(config.text, config.values ?? [])}`;
-        const result = lastResult(await client.query({ text, rowMode: config.rowMode, types: config.types } as never));
+        const result = await new Promise<QueryResult>((resolve, reject) => {
+          const callback = (error: Error | undefined, answer: QueryResult) => (error ? reject(error) : resolve(answer));
+          query = new SettingsFirstQuery({ ...config, callback }, settings);
+          client.query(query as never);
+        });
         client.release();
         return result;
       } catch (error) {
-        // An SQL error leaves the connection idle (the implicit transaction is over); anything
-        // else may have broken it, so it is discarded.
-        client.release(error instanceof pg.DatabaseError ? undefined : (error as Error));
+        // An SQL error in the statement leaves the connection idle (the implicit transaction is
+        // over). Anything else — or a failure in the settings, which it may have half prepared —
+        // may have broken it, so it is discarded.
+        const reusable = error instanceof pg.DatabaseError && query !== undefined && !query.failedInSettings;
+        client.release(reusable ? undefined : (error as Error));
         throw error;
       }
     },

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/create-database.js';
 import { mergeTenantBegin } from '../../src/db/merged-tenant-begin.js';
-import { pgStatementsWithSettings } from '../../src/db/pg-tenant-statements.js';
+import { pgStatementsWithSettings, SETTINGS_STATEMENT } from '../../src/db/pg-tenant-statements.js';
 import { createTenantDb, TENANT_ROLE, TENANT_SETTING, tenantScope } from '../../src/db/tenant-db.js';
 import { isRlsViolation } from '../../src/errors/database-errors.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
@@ -190,17 +190,23 @@ describe('a tenant’s client', () => {
   });
 });
 
-// On PostgreSQL, the tenant settings travel with the statement, in one message
-// (src/db/merged-tenant-begin.ts). What goes over the wire is observed here, and RLS is shown to
-// hold in that form too.
+// On PostgreSQL, a tenant statement travels behind its prepared settings in one round trip
+// (src/db/pg-tenant-statements.ts), and a transaction Prisma opens sends BEGIN and the settings with
+// its first statement (src/db/merged-tenant-begin.ts). What goes over the wire is observed here, and
+// RLS is shown to hold in those forms too.
 if (testDatabaseKind === 'postgres')
-  describe('tenant statements on PostgreSQL, merged with their BEGIN', () => {
+  describe('tenant statements on PostgreSQL, sent with their settings', () => {
     let pool: pg.Pool;
     let prisma: PrismaClient;
     let wire: Pick<Database, 'connection' | 'newClient'>;
+    /** Each client.query's text, as the BEGIN merger sends it. */
     const sent: string[] = [];
+    /** The protocol messages written to the server: `parse <name>`, `bind <statement>`, `execute`, `sync`, `query`. */
+    const protocol: string[] = [];
     beforeAll(async () => {
-      pool = mergeTenantBegin(new pg.Pool({ connectionString: database.url, max: 2 }), { onSend: (sql) => sent.push(sql) });
+      // One connection, so that what it has prepared is known.
+      pool = mergeTenantBegin(new pg.Pool({ connectionString: database.url, max: 1 }), { onSend: (sql) => sent.push(sql) });
+      pool.on('connect', (client) => recordProtocol(client, protocol));
       prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
       const withSettings = (settings: SqlQuery) => pgStatementsWithSettings(pool, settings);
       wire = {
@@ -213,33 +219,63 @@ if (testDatabaseKind === 'postgres')
       await pool?.end();
     });
 
-    const SETTINGS =
-      /^SELECT set_config\('app\.tenant_id', '[0-9a-f-]{36}', true\), set_config\('role', 'tenantgraph_tenant', true\);\n/;
-
-    it('take one round trip: the settings and the statement in one message, with no BEGIN or COMMIT', async () => {
+    it('send a statement behind the prepared settings in one round trip, with no BEGIN or COMMIT', async () => {
       const db = createTenantDb(wire, a.id);
-      sent.length = 0;
-      const titles = await runInTenant(ownerContext(a), async () => await db.task.findMany({ select: { title: true } }));
+      const titles = () => runInTenant(ownerContext(a), async () => await db.task.findMany({ select: { title: true } }));
       const expected = await database.prisma.task.findMany({ where: { tenantId: a.id }, select: { title: true } });
-      expect(titles.map((task) => task.title).sort()).toEqual(expected.map((task) => task.title).sort());
-      expect(sent).toHaveLength(1);
-      expect(sent[0]).toMatch(new RegExp(`${SETTINGS.source}SELECT `));
-      // The settings ended with that message: the next statement on the connection has neither.
+      // The connection's first tenant statement prepares the settings statement; later ones reuse it.
+      for (const round of ['first', 'second']) {
+        protocol.length = 0;
+        sent.length = 0;
+        expect((await titles()).map((task) => task.title).sort()).toEqual(expected.map((task) => task.title).sort());
+        const preparing = round === 'first' ? [`parse ${SETTINGS_STATEMENT}`] : [];
+        expect(protocol).toEqual([...preparing, `bind ${SETTINGS_STATEMENT}`, 'execute', 'parse ', 'bind ', 'execute', 'sync']);
+        expect(sent.filter((sql) => /^(BEGIN|COMMIT)/.test(sql))).toEqual([]);
+      }
+      // The settings ended with that round trip: the next statement on the connection has neither.
       const [after] = await pool
         .query<{ role: string; tenant: string }>("SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant")
         .then((result) => result.rows);
       expect(after).toEqual({ role: expect.not.stringMatching(/^tenantgraph_tenant$/), tenant: '' });
     });
 
+    it('run that statement as the tenant role with its tenant set', async () => {
+      const db = createTenantDb(wire, a.id);
+      const [session] = await runInTenant(
+        ownerContext(a),
+        async () =>
+          await db.$queryRaw<
+            { role: string; tenant: string }[]
+          >`SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`,
+      );
+      expect(session).toEqual({ role: TENANT_ROLE, tenant: a.id });
+    });
+
+    it('refuse the statement when its settings fail, and drop that connection', async () => {
+      const adapter = tenantBoundAdapter(wire.connection, a.id, { setting: TENANT_SETTING, role: 'no_such_role' });
+      const broken = tenantClient(wire.newClient(adapter), { scope: tenantScope, tenantId: a.id });
+      const clientsBefore = pool.totalCount;
+      await runInTenant(ownerContext(a), async () => {
+        await expect(broken.task.findMany()).rejects.toThrow(/no_such_role/);
+      });
+      expect(pool.totalCount).toBe(clientsBefore - 1);
+      // The next tenant statement gets a fresh connection and its own settings prepared there.
+      protocol.length = 0;
+      const db = createTenantDb(wire, a.id);
+      expect(await runInTenant(ownerContext(a), async () => await db.task.count())).toBe(a.taskIds.length);
+      expect(protocol[0]).toBe(`parse ${SETTINGS_STATEMENT}`);
+    });
+
     it('commit a write in that form before its answer arrives', async () => {
       const db = createTenantDb(wire, a.id);
+      protocol.length = 0;
       sent.length = 0;
       const created = await runInTenant(
         ownerContext(a),
         async () => await db.project.create({ data: { tenantId: a.id, name: 'one message' } }),
       );
-      expect(sent.every((sql) => !sql.startsWith('BEGIN'))).toBe(true);
-      expect(sent.filter((sql) => SETTINGS.test(sql) && sql.includes('INSERT INTO'))).toHaveLength(1);
+      expect(protocol.filter((message) => message === 'sync')).toHaveLength(1);
+      expect(sent).toEqual([expect.stringMatching(/^INSERT INTO/)]);
       // Another connection (another pool) sees it at once.
       expect(await database.prisma.project.findUnique({ where: { id: created.id } })).toMatchObject({ tenantId: a.id });
       await database.prisma.project.delete({ where: { id: created.id } });
@@ -259,7 +295,7 @@ if (testDatabaseKind === 'postgres')
       expect(sent.at(-1)).toBe('COMMIT');
     });
 
-    it('still meet row-level security in that form, with the application predicate bypassed', async () => {
+    it('still meet row-level security in those forms, with the application predicate bypassed', async () => {
       const db = clientWithoutPredicates(a.id, wire);
       const ownProjects = await database.prisma.project.count({ where: { tenantId: a.id } });
       await runInTenant(ownerContext(a), async () => {
@@ -278,3 +314,22 @@ if (testDatabaseKind === 'postgres')
       expect(sent.at(-1)).toBe('COMMIT');
     });
   });
+
+/** Records the protocol messages `client` writes to the server (pg's connection methods). */
+function recordProtocol(client: pg.PoolClient, log: string[]): void {
+  const connection = (client as unknown as { connection: Record<string, (config?: unknown) => unknown> }).connection;
+  const describe: Record<string, (config: Record<string, string | undefined>) => string> = {
+    query: () => 'query',
+    parse: (config) => `parse ${config.name ?? ''}`,
+    bind: (config) => `bind ${config.statement ?? ''}`,
+    execute: () => 'execute',
+    sync: () => 'sync',
+  };
+  for (const [method, describeCall] of Object.entries(describe)) {
+    const original = connection[method]?.bind(connection) as (config?: unknown) => unknown;
+    connection[method] = (config?: unknown) => {
+      log.push(describeCall((config ?? {}) as Record<string, string | undefined>));
+      return original(config);
+    };
+  }
+}
