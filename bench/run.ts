@@ -29,7 +29,7 @@ import { BENCH_WRITE_TITLE, type BenchTenant, removeBenchWrites, seedBenchData }
 import type { SocketJob } from './socket-load.js';
 
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const databaseUrl = process.env.DATABASE_URL;
 
@@ -200,6 +200,11 @@ interface Row {
   result: LoadResult;
   /** Unknown for the peer, whose statements Prisma does not see. */
   statementsPerRequest?: number;
+  /**
+   * This process's CPU per request while the server was loaded (the load generator is another
+   * process): steadier than req/s on these machines, and it leaves PostgreSQL out. Unknown for the peer.
+   */
+  cpuPerRequestMs?: number;
   ratio?: number;
   /** The lowest and highest of the rounds' ratios. */
   ratioRange?: [number, number];
@@ -232,30 +237,34 @@ for (const workload of workloads) {
   const duration = workload.durationSeconds ?? DURATION;
   const connections = workload.connections ?? CONNECTIONS;
   for (const [, url] of servers) await drive(url, workload.requests, 2, connections); // warm-up: JIT, pools, caches
-  const runs = new Map<string, { results: LoadResult[]; statements: number }>();
+  const runs = new Map<string, { results: LoadResult[]; statements: number; cpuMs: number }>();
   const roundRatios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const inRound = new Map<string, number>();
     for (const [server, url] of [...servers, ...[...servers].reverse()]) {
       statements = 0;
+      const cpuBefore = process.cpuUsage();
       const result = await drive(url, workload.requests, duration, connections);
+      const cpu = process.cpuUsage(cpuBefore);
       if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on ${server}: ${result.non2xx} non-2xx`);
-      const run = runs.get(server) ?? { results: [], statements: 0 };
+      const run = runs.get(server) ?? { results: [], statements: 0, cpuMs: 0 };
       run.results.push(result);
       run.statements += statements;
+      run.cpuMs += (cpu.user + cpu.system) / 1000;
       runs.set(server, run);
       inRound.set(server, (inRound.get(server) ?? 0) + result.requestsPerSecond);
     }
     roundRatios.push((inRound.get('tenantgraph') as number) / (inRound.get('baseline') as number));
   }
   const [base, ours] = servers.map(([server]) => {
-    const run = runs.get(server) as { results: LoadResult[]; statements: number };
+    const run = runs.get(server) as { results: LoadResult[]; statements: number; cpuMs: number };
     const total = run.results.reduce((sum, result) => sum + result.requests, 0);
     const row: Row = {
       workload: workload.name,
       server,
       result: combine(run.results),
       statementsPerRequest: run.statements / total,
+      cpuPerRequestMs: run.cpuMs / total,
     };
     rows.push(row);
     return row;
@@ -427,11 +436,11 @@ const clientBytes = (memoryNow() - heapBefore) / FRESH_CLIENTS;
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 const lines = [
-  `| workload | server | req/s | p50 ms | p99 ms | SQL/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range |`,
-  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| workload | server | req/s | p50 ms | p99 ms | SQL/request | server CPU ms/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range |`,
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (row) =>
-      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.ratio === undefined ? '' : `${fixed(row.ratio, 2)}×`} | ${row.ratioRange ? `${fixed(row.ratioRange[0], 2)}–${fixed(row.ratioRange[1], 2)}` : ''} |`,
+      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.cpuPerRequestMs === undefined ? '—' : fixed(row.cpuPerRequestMs, 2)} | ${row.ratio === undefined ? '' : `${fixed(row.ratio, 2)}×`} | ${row.ratioRange ? `${fixed(row.ratioRange[0], 2)}–${fixed(row.ratioRange[1], 2)}` : ''} |`,
   ),
 ];
 const micro = [
