@@ -38,6 +38,10 @@ const PgQuery = pg.Query as unknown as new (config: object) => PgQuery;
  * The settings hold for the statement and end with it; a write is committed at the Sync, before its
  * answer. The settings statement's own row and completion are not the caller's: they are skipped.
  * Should the settings fail, PostgreSQL skips the statement and the query fails with their error.
+ *
+ * It extends pg's Query through hooks pg 8 does not document (`prepare`, the message handlers, the
+ * connection's record of prepared statements); the wire test in rls-backstop.test.ts pins the
+ * messages it sends, so an upgrade that changes them fails there.
  */
 class SettingsFirstQuery extends PgQuery {
   private settingsPending = true;
