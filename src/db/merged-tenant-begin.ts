@@ -128,7 +128,7 @@ export function mergeTenantBegin(pool: Pool, options: { onSend?: (sql: string) =
 }
 
 /** The result of the last statement of a multi-statement message. */
-export function lastResult(results: QueryResult | QueryResult[]): QueryResult {
+function lastResult(results: QueryResult | QueryResult[]): QueryResult {
   return (Array.isArray(results) ? results[results.length - 1] : results) as QueryResult;
 }
 

@@ -86,12 +86,13 @@ class SettingsFirstQuery extends PgQuery {
 }
 
 /**
- * Tenant statements on PostgreSQL, each sent together with its settings —
- * `SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true)`, prepared once per
- * connection by the first of them — in one round trip and one implicit transaction, with nothing left to send or hold
- * afterwards (BEGIN … COMMIT needs two round trips and keeps the connection until the second). The
- * statement keeps its parameters, as Prisma sent them; the prepared settings skip PostgreSQL's
- * parse and plan, which cost more than the settings themselves.
+ * Tenant statements on PostgreSQL, each sent behind its settings —
+ * `SELECT set_config($1, $2, true), set_config('role', $3, true)` with the setting, the tenant and the
+ * tenant role, prepared on a connection by the first tenant statement it carries — in one round trip
+ * and one implicit transaction, with nothing left to send or hold afterwards (BEGIN … COMMIT needs
+ * two round trips and keeps the connection until the second). The statement keeps its parameters,
+ * as Prisma sent them; the prepared settings skip PostgreSQL's parse and plan, which cost more than
+ * the settings themselves.
  *
  * PrismaPg turns pg's rows into Prisma's (column types, parsers) and only takes a pg.Pool; the one
  * it gets here is a view of the real pool whose `query` puts the settings in front.
