@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/create-database.js';
 import { mergeTenantBegin } from '../../src/db/merged-tenant-begin.js';
 import { pgStatementsWithSettings, SETTINGS_STATEMENT } from '../../src/db/pg-tenant-statements.js';
-import { createTenantDb, TENANT_ROLE, TENANT_SETTING, tenantScope } from '../../src/db/tenant-db.js';
+import { createTenantDb, probeTenantSession, TENANT_ROLE, TENANT_SETTING, tenantScope } from '../../src/db/tenant-db.js';
 import { isRlsViolation } from '../../src/errors/database-errors.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
 import { counterValue } from '../../src/observability/metrics.js';
@@ -160,15 +160,7 @@ describe('a tenant’s client', () => {
   });
 
   it('runs even raw SQL as the tenant role with its own tenant set', async () => {
-    const db = createTenantDb(database, a.id);
-    const [session] = await runInTenant(
-      ownerContext(a),
-      async () =>
-        await db.$queryRaw<
-          { role: string; tenant: string }[]
-        >`SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`,
-    );
-    expect(session).toEqual({ role: TENANT_ROLE, tenant: a.id });
+    expect(await probeTenantSession(database, a.id)).toEqual({ role: TENANT_ROLE, tenant: a.id, superuser: 'off' });
   });
 
   // Prisma batches the requests of one tick into one dispatch, run in the async context of whichever
@@ -240,15 +232,7 @@ if (testDatabaseKind === 'postgres')
     });
 
     it('run that statement as the tenant role with its tenant set', async () => {
-      const db = createTenantDb(wire, a.id);
-      const [session] = await runInTenant(
-        ownerContext(a),
-        async () =>
-          await db.$queryRaw<
-            { role: string; tenant: string }[]
-          >`SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`,
-      );
-      expect(session).toEqual({ role: TENANT_ROLE, tenant: a.id });
+      expect(await probeTenantSession(wire, a.id)).toEqual({ role: TENANT_ROLE, tenant: a.id, superuser: 'off' });
     });
 
     it('refuse the statement when its settings fail, and drop that connection', async () => {
