@@ -14,7 +14,18 @@ export type CounterName =
   | 'foreign_event_dropped'
   | 'subscription_revoked'
   | 'subscriber_too_slow'
-  | 'subscription_tenant_limit';
+  | 'subscription_tenant_limit'
+  /** A request refused at the front door: body too large, no length, or unauthenticated. */
+  | 'request_refused'
+  | 'query_too_costly'
+  /** A statement or registry lookup failed because PostgreSQL was unreachable or ended the connection. */
+  | 'database_unavailable'
+  | 'database_connection_error'
+  | 'redis_publish_failed'
+  | 'redis_message_dropped'
+  | 'registry_listen_reconnected'
+  /** An error or rejection nothing else handled (the last-resort handler). */
+  | 'unhandled_error';
 
 export function increment(name: CounterName, by = 1): void {
   counters.set(name, (counters.get(name) ?? 0) + by);
