@@ -6,11 +6,13 @@ import type { Database } from '../src/db/create-database.js';
 import { createRegistrySource } from '../src/db/registry-source.js';
 import type { TenantDb } from '../src/db/tenant-db.js';
 import { createLogger } from '../src/observability/logger.js';
+import { boundedDocumentCache } from '../src/plugins/bounded-document-cache.js';
 import { createErrorMask } from '../src/plugins/mask-error.js';
+import { useAuthenticateFirst } from '../src/plugins/use-authenticate-first.js';
 import { useOperationLog } from '../src/plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from '../src/plugins/use-persisted-operation-list.js';
 import { useQueryLimits } from '../src/plugins/use-query-limits.js';
-import { requestIdOf, useRequestId } from '../src/plugins/use-request-id.js';
+import { useRequestId } from '../src/plugins/use-request-id.js';
 import { useTenantScope } from '../src/plugins/use-tenant-scope.js';
 import { createTenantPubSub } from '../src/pubsub/tenant-pubsub.js';
 import { createRequestContext, type GraphQLContext } from '../src/schema/context.js';
@@ -21,8 +23,9 @@ import { listenOnLoopback } from './listen-on-loopback.js';
 
 /**
  * The baseline the benchmark compares against: the same schema, resolvers, token/registry
- * resolution and request plugins as the server (src/app.ts: request ids, the persisted operation
- * list, query limits, error masking, the operation log), with the tenancy layer removed — resolvers
+ * resolution and request plugins as the server (src/app.ts: request ids, authentication before the
+ * body is read, bounded caches, the persisted operation list, query and cost limits, error masking,
+ * the operation log), with the tenancy layer removed — resolvers
  * get the plain Prisma client (no tenant predicate, no tenant settings, no role switch, so no RLS
  * either: the connection's role bypasses it). Only the AsyncLocalStorage binding stays, because the
  * DataLoaders check it. What the two servers do differently is isolation, and nothing else.
@@ -35,29 +38,30 @@ export async function startBaselineServer(deps: { config: Config; database: Data
   const db = deps.database.prisma as unknown as TenantDb;
   const pubsub = createTenantPubSub();
   const logger = createLogger('silent');
+  const authenticateFirst = useAuthenticateFirst({ resolveTenant, logger, graphqlEndpoint: '/graphql' });
+  const { limits } = deps.config;
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
+    maxRequestBodySize: limits.maxBodyBytes,
+    parserAndValidationCache: boundedDocumentCache(),
     logging: false,
     landingPage: false,
     maskedErrors: { maskError: createErrorMask(logger) },
     plugins: [
       useRequestId(),
+      authenticateFirst.plugin,
       usePersistedOperationList(loadPersistedOperationList({ only: deps.config.persistedOperationsOnly })),
-      useQueryLimits(),
+      useQueryLimits(limits),
       // The tenant binding the DataLoaders check; it has no subscriptions, so nothing to re-check.
       useTenantScope({ contextForMessage: (context) => context, revocationOf: async () => undefined }),
       useOperationLog(logger),
     ],
-    context: async ({ request }) =>
-      createRequestContext(
-        await resolveTenant({
-          authorization: request.headers.get('authorization'),
-          tenantHeader: request.headers.get('x-tenant-id'),
-          requestId: requestIdOf(request),
-        }),
-        { db, pubsub },
-      ),
+    context: async ({ request }) => {
+      const resolved = authenticateFirst.resolvedOf(request);
+      if (!resolved) throw new Error('no resolved tenant');
+      return createRequestContext(resolved, { db, pubsub, maxCost: limits.maxCost });
+    },
   });
   return listenOnLoopback(createServer((request, response) => void yoga(request, response)));
 }

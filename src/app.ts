@@ -1,28 +1,31 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/create-database.js';
 import { createRegistrySource } from './db/registry-source.js';
 import { createTenantDbs } from './db/tenant-db.js';
-import { clientError } from './errors/error-codes.js';
 import { createLoaders } from './loaders/create-loaders.js';
 import type { Logger } from './observability/logger.js';
-import { increment } from './observability/metrics.js';
+import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { createErrorMask } from './plugins/mask-error.js';
+import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
-import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
+import { useRequestId } from './plugins/use-request-id.js';
 import { useTenantScope } from './plugins/use-tenant-scope.js';
 import { createTenantPubSub, type PubSubEventTarget, type TenantPubSub } from './pubsub/tenant-pubsub.js';
 import { createRequestContext, type GraphQLContext } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { attachWebSocketServer, type WebSocketInitialContext } from './subscriptions/websocket-server.js';
 import { findRevocation } from './tenancy/entitlement.js';
-import { createTenantResolver, TenantRejection } from './tenancy/resolve-tenant.js';
+import { createTenantResolver } from './tenancy/resolve-tenant.js';
 import { TenantRegistry } from './tenancy/tenant-registry.js';
+
+const GRAPHQL_ENDPOINT = '/graphql';
 
 export interface AppDependencies {
   config: Config;
@@ -34,6 +37,8 @@ export interface AppDependencies {
   graphiqlToken?: string;
   /** Where events travel; in-process unless given (several instances share one through Redis). */
   eventTarget?: PubSubEventTarget;
+  /** Other dependencies /readyz reports on besides the database (Redis), each ready or not. */
+  readiness?: Record<string, () => boolean>;
 }
 
 export interface App {
@@ -55,10 +60,15 @@ export function createApp(deps: AppDependencies): App {
   const pubsub = createTenantPubSub({ eventTarget: deps.eventTarget, bufferLimit: config.subscriptions.bufferLimit });
 
   const persistedOperations = loadPersistedOperationList({ only: config.persistedOperationsOnly });
+  const authenticateFirst = useAuthenticateFirst({ resolveTenant, logger, graphqlEndpoint: GRAPHQL_ENDPOINT });
+  const { limits } = config;
 
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    // Read only once the caller is known (useAuthenticateFirst), and never more than this.
+    maxRequestBodySize: limits.maxBodyBytes,
+    parserAndValidationCache: boundedDocumentCache(),
     landingPage: false,
     healthCheckEndpoint: '/healthz',
     logging: {
@@ -78,47 +88,43 @@ export function createApp(deps: AppDependencies): App {
     },
     plugins: [
       useRequestId(),
+      authenticateFirst.plugin,
+      ...(config.hideSchemaHints ? [blockFieldSuggestionsPlugin()] : []),
       usePersistedOperationList(persistedOperations),
-      useQueryLimits(),
+      useQueryLimits(limits),
       useTenantScope({
         contextForMessage: (context) => ({ ...context, loaders: createLoaders(context.db, context.tenant.tenantId) }),
         revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
       }),
       useOperationLog(logger),
     ],
-    // The tenant is resolved here, once per request; if it cannot be, nothing downstream runs.
+    // The tenant was resolved once, before the body was read (HTTP), or at connection_init and
+    // again for this operation (websocket); without it nothing downstream runs.
     context: async (initial) => {
-      // HTTP requests carry the token in their headers; websocket operations in connectionParams.
       const websocket = (initial as Partial<WebSocketInitialContext>).websocket;
-      const requestId = websocket ? websocket.requestId : requestIdOf(initial.request);
-      try {
-        const resolved = await resolveTenant({
-          authorization: websocket ? websocket.authorization : initial.request.headers.get('authorization'),
-          tenantHeader: websocket ? websocket.tenantHeader : initial.request.headers.get('x-tenant-id'),
-          requestId,
-        });
-        return createRequestContext(resolved, {
-          db: tenantDbs.for(resolved.context.tenantId),
-          pubsub,
-          connection: websocket ? { close: websocket.close } : undefined,
-        });
-      } catch (error) {
-        if (error instanceof TenantRejection) {
-          increment('tenant_resolution_failed');
-          logger.warn({ requestId, status: error.status, reason: error.reason }, 'request rejected by tenant resolution');
-          throw clientError(error.code, { http: true });
-        }
-        throw error;
-      }
+      const resolved = websocket
+        ? await resolveTenant({
+            authorization: websocket.authorization,
+            tenantHeader: websocket.tenantHeader,
+            requestId: websocket.requestId,
+          })
+        : authenticateFirst.resolvedOf(initial.request);
+      if (!resolved) throw new Error('a GraphQL request reached the context factory without a resolved tenant');
+      return createRequestContext(resolved, {
+        db: tenantDbs.for(resolved.context.tenantId),
+        pubsub,
+        connection: websocket ? { close: websocket.close } : undefined,
+        maxCost: limits.maxCost,
+      });
     },
   });
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     if (request.url === '/readyz') {
-      database.sql.query('SELECT 1').then(
-        () => respond(response, 200, { status: 'ready' }),
-        () => respond(response, 503, { status: 'unavailable' }),
-      );
+      void readiness(database, deps.readiness).then((checks) => {
+        const ready = Object.values(checks).every(Boolean);
+        respond(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks });
+      });
       return;
     }
     void yoga(request, response);
@@ -160,6 +166,24 @@ export function createApp(deps: AppDependencies): App {
       await yoga.dispose();
     },
   };
+}
+
+/** How long /readyz waits for the database before calling it unavailable. */
+const READINESS_TIMEOUT_MS = 2_000;
+
+/** Whether each dependency answers now: the database within READINESS_TIMEOUT_MS, the others as they report. */
+async function readiness(database: Database, others: Record<string, () => boolean> = {}): Promise<Record<string, boolean>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS);
+  });
+  const answered = database.sql.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+  const databaseReady = await Promise.race([answered, timeout]);
+  clearTimeout(timer);
+  return { database: databaseReady, ...Object.fromEntries(Object.entries(others).map(([name, ready]) => [name, ready()])) };
 }
 
 function respond(response: ServerResponse, status: number, body: unknown): void {

@@ -33,6 +33,24 @@ export interface Config {
   seedDemo: boolean;
   /** Run only the operations of schema/persisted-operations.json, sent by hash. */
   persistedOperationsOnly: boolean;
+  /**
+   * What one request may cost, checked before any work is spent on it: the body before it is read
+   * (and only after the token), the document while it is parsed, the operation before it runs.
+   */
+  limits: {
+    /** Largest request body (HTTP) or websocket message, in bytes. */
+    maxBodyBytes: number;
+    /** Most lexical tokens one document may have; the parser stops at the first one over. */
+    maxTokens: number;
+    /** Deepest field nesting (introspection is bounded by the token limit instead). */
+    maxDepth: number;
+    /** Most aliased fields: aliases multiply work without deepening a query. */
+    maxAliases: number;
+    /** Most cost an operation may have: fields weighted by the page sizes they ask for. */
+    maxCost: number;
+  };
+  /** Whether "Did you mean …" hints, which reveal the schema, are left out of validation errors. */
+  hideSchemaHints: boolean;
   subscriptions: {
     /** How often idle subscriptions re-check token expiry, tenant status and membership (ms). */
     recheckMs: number;
@@ -75,6 +93,17 @@ const environment = z.object({
   NODE_ENV: z.string().default('development'),
   SEED_DEMO: bool.optional(),
   PERSISTED_OPERATIONS_ONLY: bool.default(false),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(64 * 1024 * 1024)
+    .default(102_400),
+  MAX_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2_000),
+  MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+  MAX_ALIASES: z.coerce.number().int().min(0).max(1_000).default(30),
+  MAX_COST: z.coerce.number().int().min(100).max(100_000_000).default(50_000),
+  HIDE_SCHEMA_HINTS: bool.optional(),
   SUBSCRIPTION_RECHECK_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   SUBSCRIPTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
   SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(20),
@@ -115,6 +144,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Demo data only ever goes into the embedded database unless asked for explicitly.
     seedDemo: e.SEED_DEMO ?? e.DATABASE_URL === undefined,
     persistedOperationsOnly: e.PERSISTED_OPERATIONS_ONLY,
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxTokens: e.MAX_TOKENS,
+      maxDepth: e.MAX_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxCost: e.MAX_COST,
+    },
+    hideSchemaHints: e.HIDE_SCHEMA_HINTS ?? e.NODE_ENV === 'production',
     subscriptions: {
       recheckMs: e.SUBSCRIPTION_RECHECK_MS,
       initTimeoutMs: e.SUBSCRIPTION_INIT_TIMEOUT_MS,

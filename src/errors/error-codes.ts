@@ -13,8 +13,10 @@ export const ErrorCode = {
   RATE_LIMITED: 429,
   /** A subscription ended because its client fell too far behind; resubscribe and refetch. */
   SUBSCRIBER_TOO_SLOW: 503,
-  /** The server is shutting down; try again (another instance will answer). */
+  /** The server is shutting down, or a dependency (PostgreSQL) is unreachable: try again. */
   UNAVAILABLE: 503,
+  /** The operation would cost more than the limit (fields weighted by page sizes); ask for less. */
+  COST_LIMIT_EXCEEDED: 400,
   INTERNAL_SERVER_ERROR: 500,
 } as const;
 
@@ -29,7 +31,8 @@ const GENERIC_MESSAGES: Record<ErrorCode, string> = {
   RATE_LIMITED: 'Too many requests',
   SUBSCRIBER_TOO_SLOW: 'Subscription ended: events arrived faster than they were received; subscribe again and refetch',
   INTERNAL_SERVER_ERROR: 'Unexpected error',
-  UNAVAILABLE: 'The server is shutting down; try again',
+  UNAVAILABLE: 'The service is temporarily unavailable; try again',
+  COST_LIMIT_EXCEEDED: 'The operation costs more than the limit',
 };
 
 export interface FieldProblem {

@@ -10,17 +10,28 @@ import {
 import type { Plugin } from 'graphql-yoga';
 
 export interface QueryLimits {
-  /** Deepest field nesting an operation may have (introspection included). */
+  /** Lexical tokens a document may have: the parser stops at the first one over. */
+  maxTokens: number;
+  /** Deepest field nesting an operation may have; introspection is bounded by the token limit. */
   maxDepth: number;
   /** Aliased fields an operation may have: aliases multiply work without deepening a query. */
   maxAliases: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 12, maxAliases: 30 };
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxTokens: 2_000, maxDepth: 12, maxAliases: 30 };
 
 /**
- * Refuses operations too deep or too wide to be fair to the other tenants on the same server,
- * before any resolver or SQL runs.
+ * Introspection's own selections: GraphiQL's and every IDE's standard introspection query is 15
+ * levels deep through `ofType`, and would be refused by a depth limit meant for data. It reads no
+ * rows, and its size is bounded by the token limit like any document.
+ */
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+
+/**
+ * Refuses documents too long and operations too deep or too wide to be fair to the other tenants
+ * on the same server: the token limit while parsing (graphql-js stops at the first token over, so
+ * a huge document costs no more than a small one), depth and aliases before any resolver or SQL
+ * runs. What an operation asks for in rows is the cost limit's business (src/schema/builder.ts).
  */
 export function useQueryLimits(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Plugin {
   const rule: ValidationRule = (context: ValidationContext) => {
@@ -47,6 +58,9 @@ export function useQueryLimits(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Plug
     };
   };
   return {
+    onParse({ parseFn, setParseFn }) {
+      setParseFn((source, options) => parseFn(source, { ...options, maxTokens: limits.maxTokens }));
+    },
     onValidate({ addValidationRule }) {
       addValidationRule(rule);
     },
@@ -63,6 +77,7 @@ function measure(
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
       if (selection.alias) aliases++;
+      if (INTROSPECTION_ROOTS.has(selection.name.value)) continue;
       const inner = selection.selectionSet ? measure(selection.selectionSet, fragments, visiting) : { depth: 0, aliases: 0 };
       depth = Math.max(depth, 1 + inner.depth);
       aliases += inner.aliases;

@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin, { ComplexityErrorKind } from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -9,6 +10,7 @@ import { getDatamodel } from '../generated/pothos-types.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { isUuid } from '../tenancy/resolve-tenant.js';
 import type { GraphQLContext } from './context.js';
+import { costLimitError, fieldCost, PAGE_SIZE } from './shared/operation-cost.js';
 import { canManageProjects, canWrite } from './shared/roles.js';
 
 /** The schema builder: plugins and scalars only; types live in one file each beside this one. */
@@ -28,7 +30,16 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin],
+  // An operation's cost is checked before its first root field resolves, so before any SQL.
+  complexity: {
+    fieldComplexity: fieldCost,
+    limit: (context) => ({ complexity: context.maxCost }),
+    complexityError: (kind, result) =>
+      kind === ComplexityErrorKind.Complexity
+        ? costLimitError(result.complexity, result.maxComplexity ?? 0)
+        : new Error(`unexpected complexity limit: ${kind}`),
+  },
   scopeAuth: {
     // Roles come from the membership the registry resolved, never from the token.
     authScopes: (context) => ({
@@ -43,8 +54,8 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
     // A page is at most 100 rows, whatever `first` asks for; 20 when it asks nothing.
-    maxConnectionSize: 100,
-    defaultConnectionSize: 20,
+    maxConnectionSize: PAGE_SIZE.max,
+    defaultConnectionSize: PAGE_SIZE.default,
     onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
   },
   relay: {

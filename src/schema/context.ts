@@ -34,12 +34,14 @@ export interface GraphQLContext {
   pubsub: TenantPubSub;
   /** Set on websocket operations only. */
   connection?: ConnectionHandle;
+  /** The most this caller's operation may cost (src/schema/shared/operation-cost.ts). */
+  maxCost: number;
 }
 
 /** The context of one request (or websocket operation) once the context factory resolved its tenant. */
 export function createRequestContext(
   resolved: ResolvedTenant,
-  services: { db: TenantDb; pubsub: TenantPubSub; connection?: ConnectionHandle },
+  services: { db: TenantDb; pubsub: TenantPubSub; connection?: ConnectionHandle; maxCost: number },
 ): GraphQLContext {
   return {
     tenant: resolved.context,
@@ -48,6 +50,7 @@ export function createRequestContext(
     db: services.db,
     loaders: createLoaders(services.db, resolved.context.tenantId),
     pubsub: services.pubsub,
+    maxCost: services.maxCost,
     ...(services.connection ? { connection: services.connection } : {}),
   };
 }

@@ -1,0 +1,72 @@
+import type { Plugin } from 'graphql-yoga';
+import { clientError, ErrorCode } from '../errors/error-codes.js';
+import type { Logger } from '../observability/logger.js';
+import { increment } from '../observability/metrics.js';
+import { type ResolvedTenant, TenantRejection, type TenantResolver } from '../tenancy/resolve-tenant.js';
+import { requestIdOf } from './use-request-id.js';
+
+export interface AuthenticateFirstOptions {
+  resolveTenant: TenantResolver;
+  logger: Logger;
+  /** Only requests to this path are GraphQL requests; health checks and 404s pass untouched. */
+  graphqlEndpoint: string;
+}
+
+export interface AuthenticateFirst {
+  plugin: Plugin;
+  /** The tenant resolved for `request` before its body was read; undefined if it never was. */
+  resolvedOf(request: Request): ResolvedTenant | undefined;
+}
+
+/**
+ * Resolves the caller — token verified, tenant active, membership — from the request's headers,
+ * before its body is read, parsed, validated or cached: an anonymous client or a bad token costs a
+ * header check and a signature check, never a parse or a cache entry, and learns nothing of the
+ * schema. The context factory then takes the tenant resolved here instead of resolving it again.
+ *
+ * Runs after Yoga's own request hooks (CORS preflight, the GraphiQL page, health), which read no body.
+ */
+export function useAuthenticateFirst(options: AuthenticateFirstOptions): AuthenticateFirst {
+  const resolved = new WeakMap<Request, ResolvedTenant>();
+  const plugin: Plugin = {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname !== options.graphqlEndpoint) return;
+      const requestId = requestIdOf(request);
+      try {
+        resolved.set(
+          request,
+          await options.resolveTenant({
+            authorization: request.headers.get('authorization'),
+            tenantHeader: request.headers.get('x-tenant-id'),
+            requestId,
+          }),
+        );
+      } catch (error) {
+        endResponse(refusal(fetchAPI, error, requestId, options.logger));
+      }
+    },
+  };
+  return { plugin, resolvedOf: (request) => resolved.get(request) };
+}
+
+function refusal(fetchAPI: { Response: typeof Response }, error: unknown, requestId: string, logger: Logger): Response {
+  let code: ErrorCode;
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (error instanceof TenantRejection) {
+    increment('tenant_resolution_failed');
+    logger.warn({ requestId, status: error.status, reason: error.reason }, 'request rejected by tenant resolution');
+    code = error.code;
+  } else {
+    // The registry could not be read (PostgreSQL away): the request may succeed later, elsewhere.
+    increment('database_unavailable');
+    logger.warn({ requestId, err: error }, 'tenant resolution failed: registry unavailable');
+    code = 'UNAVAILABLE';
+    headers['retry-after'] = '1';
+  }
+  if (code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
+  const body = { errors: [{ message: clientError(code).message, extensions: { code } }] };
+  return new fetchAPI.Response(JSON.stringify(body), {
+    status: ErrorCode[code],
+    headers,
+  });
+}

@@ -1,0 +1,41 @@
+import { GraphQLError, type GraphQLOutputType, getNamedType, isListType, isNonNullType } from 'graphql';
+import { increment } from '../../observability/metrics.js';
+
+/** Rows a connection page holds when `first`/`last` ask for nothing, and at most (the builder's). */
+export const PAGE_SIZE = { default: 20, max: 100 } as const;
+
+/** What an unpaginated list is assumed to hold. */
+const LIST_SIZE = 50;
+
+const isList = (type: GraphQLOutputType): boolean => isListType(isNonNullType(type) ? type.ofType : type);
+
+/**
+ * The cost of one field, for the complexity plugin: each field costs 1, and what is selected
+ * below a field is multiplied by how many rows it may return — a connection by the page it asks
+ * for (as the builder clamps it), any other list by LIST_SIZE. A connection's `edges` are the page
+ * itself, not a further multiple. It estimates rows from the shape and the arguments alone, before
+ * anything runs, so a request cannot spend what it is not allowed to.
+ */
+export function fieldCost(
+  args: Record<string, unknown>,
+  _context: unknown,
+  field: { name: string; type: GraphQLOutputType; args: readonly { name: string }[] },
+) {
+  if (field.args.some((arg) => arg.name === 'first')) {
+    const asked = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : PAGE_SIZE.default;
+    return { field: 1, multiplier: Math.min(Math.max(asked, 0), PAGE_SIZE.max) };
+  }
+  if (isList(field.type)) {
+    const edges = field.name === 'edges' && getNamedType(field.type).name.endsWith('Edge');
+    return { field: 1, multiplier: edges ? 1 : LIST_SIZE };
+  }
+  return 1;
+}
+
+/** The refusal: the operation's cost and the limit, so a client knows how much to ask for less. */
+export function costLimitError(cost: number, limit: number): GraphQLError {
+  increment('query_too_costly');
+  return new GraphQLError(`Operation cost ${cost} exceeds the limit of ${limit}; ask for smaller pages or fewer fields`, {
+    extensions: { code: 'COST_LIMIT_EXCEEDED', cost, limit },
+  });
+}

@@ -1,0 +1,163 @@
+import { request as httpRequest } from 'node:http';
+import { getIntrospectionQuery } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { counterValue } from '../../src/observability/metrics.js';
+import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+let server: TestServer;
+let a: TenantFixture;
+let token: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ environment: { MAX_BODY_BYTES: '65536', HIDE_SCHEMA_HINTS: 'true' } });
+  a = await createTenantFixture(server.database, { slug: 'costs', projects: 2, tasksPerProject: 3 });
+  token = await server.token(a.owner.id, a.slug);
+});
+afterAll(() => server?.close());
+
+/**
+ * Sends a request's headers and none of its body, and resolves with the status the server answers
+ * with. A server that answers has decided without reading the body; one that waits for it times
+ * out here — so an answer proves the body was never parsed, validated or cached.
+ */
+function statusBeforeBody(headers: Record<string, string>, declaredLength: number): Promise<{ status: number; body: string }> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(declaredLength), ...headers },
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => {
+          body += chunk;
+        });
+        response.on('end', () => {
+          request.destroy();
+          resolve({ status: response.statusCode ?? 0, body });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.setTimeout(5_000, () => request.destroy(new Error('the server waited for the body')));
+    request.flushHeaders();
+  });
+}
+
+describe('before the caller is known, a request costs a header check', () => {
+  it('an anonymous 16 MB request is refused 401 without its body being read', async () => {
+    const { status, body } = await statusBeforeBody({}, 16 * 1024 * 1024);
+    expect(status).toBe(401);
+    expect(JSON.parse(body)).toEqual({
+      errors: [{ message: 'Authentication required', extensions: { code: 'UNAUTHENTICATED' } }],
+    });
+  });
+
+  it('a bad token is refused the same way, before the body', async () => {
+    const { status } = await statusBeforeBody({ authorization: `Bearer ${token.slice(0, -4)}AAAA` }, 8 * 1024 * 1024);
+    expect(status).toBe(401);
+  });
+
+  it('an anonymous client learns nothing of the schema: no validation, no hints', async () => {
+    const response = await server.request('{ projectz { id } }');
+    expect(response.status).toBe(401);
+    expect(JSON.stringify(response.body)).not.toMatch(/projects|Did you mean/);
+  });
+});
+
+describe('once the caller is known, the body and the document are bounded', () => {
+  it('a body declared over MAX_BODY_BYTES is refused 413 without being read', async () => {
+    const { status, body } = await statusBeforeBody({ authorization: `Bearer ${token}` }, 65_537);
+    expect(status).toBe(413);
+    expect(body).not.toMatch(/stack|at /);
+  });
+
+  it('a chunked body that grows over MAX_BODY_BYTES is cut off with 413', async () => {
+    const chunk = JSON.stringify({ query: `{ viewer { role } }`, variables: { padding: 'x'.repeat(70_000) } });
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(chunk));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+  });
+
+  it('a document over MAX_TOKENS stops parsing at the limit', async () => {
+    const fields = Array.from({ length: 2_100 }, () => '__typename').join(' ');
+    const response = await server.request(`{ ${fields} }`, { token });
+    expect(response.body.data).toBeUndefined();
+    expect(response.body.errors?.[0]?.message).toMatch(/Document contains more tha[nt] 2000 tokens/);
+  });
+
+  it('validation errors carry no "Did you mean" hints when HIDE_SCHEMA_HINTS is on', async () => {
+    const response = await server.request('{ projectz { id } }', { token });
+    expect(response.body.errors?.[0]?.message).toBeDefined();
+    expect(JSON.stringify(response.body)).not.toMatch(/Did you mean|"projects"/);
+  });
+
+  it('the standard introspection query passes the depth limit (GraphiQL, IDEs, codegen)', async () => {
+    const response = await server.request<{ __schema: { queryType: { name: string } } }>(getIntrospectionQuery(), { token });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data?.__schema.queryType.name).toBe('Query');
+  });
+});
+
+describe('an operation may cost at most MAX_COST, judged before any SQL', () => {
+  const TASK_FIELDS = 'id title status assignee { id name } comments { totalCount }';
+
+  it('the benchmark nested read (20 projects × 20 tasks) passes', async () => {
+    const response = await server.request<{ projects: { edges: unknown[] } }>(
+      `{ projects(first: 20) { totalCount edges { node { id name tasks(first: 20) { totalCount edges { node { ${TASK_FIELDS} } } } } } } }`,
+      { token },
+    );
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data?.projects.edges).toHaveLength(2);
+  });
+
+  it('three nested pages of 100 are refused with their cost and the limit, running nothing', async () => {
+    await server.request('{ viewer { role } }', { token });
+    const before = server.database.statements.length;
+    const refusedBefore = counterValue('query_too_costly');
+    const response = await server.request(
+      '{ projects(first: 100) { edges { node { tasks(first: 100) { edges { node { project { tasks(first: 100) { edges { node { id title } } } } } } } } } } }',
+      { token },
+    );
+    expect(response.body.data ?? null).toBeNull();
+    const [error] = response.body.errors ?? [];
+    expect(error?.extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', limit: 50_000 });
+    const cost = (error?.extensions as { cost?: number } | undefined)?.cost ?? 0;
+    expect(cost).toBeGreaterThan(1_000_000);
+    expect(error?.message).toBe(`Operation cost ${cost} exceeds the limit of 50000; ask for smaller pages or fewer fields`);
+    expect(server.database.statements.length).toBe(before);
+    expect(counterValue('query_too_costly')).toBe(refusedBefore + 1);
+  });
+
+  it('aliases add up: thirty copies of an allowed read are refused together', async () => {
+    const copy = (i: number) => `p${i}: projects(first: 100) { edges { node { tasks(first: 30) { edges { node { id } } } } } }`;
+    const one = await server.request(`{ ${copy(0)} }`, { token });
+    expect(one.body.errors).toBeUndefined();
+    const many = await server.request(`{ ${Array.from({ length: 30 }, (_, i) => copy(i)).join(' ')} }`, { token });
+    expect(many.body.errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
+  });
+
+  it('the page size a variable asks for counts, not the default', async () => {
+    const query =
+      'query ($n: Int) { projects(first: $n) { edges { node { tasks(first: $n) { edges { node { id title status createdAt updatedAt } } } } } } }';
+    const small = await server.request(query, { token, variables: { n: 20 } });
+    expect(small.body.errors).toBeUndefined();
+    const large = await server.request(query, { token, variables: { n: 100 } });
+    expect(large.body.errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
+  });
+});
