@@ -8,7 +8,8 @@ import { DatabaseInUseError } from './db/data-dir-lock.js';
 import { MigrationError } from './db/migrator.js';
 import { prepareDatabase } from './db/prepare-database.js';
 import { applyRegistryChange, listenForRegistryChanges } from './db/registry-notifications.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { increment } from './observability/metrics.js';
 import { connectRedis, REGISTRY_CHANNEL } from './pubsub/redis.js';
 import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
 import { IsolationCheckError } from './tenancy/isolation-check.js';
@@ -16,7 +17,15 @@ import { IsolationCheckError } from './tenancy/isolation-check.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const database = await createDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+  handleWhatNothingElseDid(logger);
+  const database = await createDatabase(
+    config.databaseUrl
+      ? {
+          databaseUrl: config.databaseUrl,
+          onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
+        }
+      : { dataDir: config.dataDir },
+  );
   try {
     const { applied } = await prepareDatabase(database);
     logger.info({ database: database.kind, applied }, 'database ready');
@@ -67,6 +76,22 @@ async function main(): Promise<void> {
     await database.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The last resort: an error event or a rejected promise that nothing owned. Each is a bug (every
+ * one has an owner where it arises), so it is logged and counted — the fault tests fail on the
+ * log line — but it does not end the process and with it every tenant's requests.
+ */
+function handleWhatNothingElseDid(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    increment('unhandled_error');
+    logger.error({ err: reason, lastResort: true }, 'unhandled rejection (last resort)');
+  });
+  process.on('uncaughtException', (error) => {
+    increment('unhandled_error');
+    logger.error({ err: error, lastResort: true }, 'uncaught exception (last resort)');
+  });
 }
 
 main().catch((error: unknown) => {

@@ -6,6 +6,7 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery } from '@prism
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { increment } from '../observability/metrics.js';
 import type { SharedConnection } from '../tenancy/tenant-bound-adapter.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { mergeTenantBegin } from './merged-tenant-begin.js';
@@ -43,10 +44,18 @@ export type DatabaseOptions = (
 ) & {
   /** Called for every SQL statement sent through Prisma's connection, transaction control excepted (tests and benchmarks count them). */
   onStatement?: (sql: string) => void;
+  /**
+   * Called when a pooled PostgreSQL connection fails or is ended by the server (restart, failover,
+   * pg_terminate_backend, idle timeout). The connection is discarded and replaced on next use.
+   */
+  onConnectionError?: (error: Error) => void;
 };
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
-  if ('databaseUrl' in options) return connectPostgres(options.databaseUrl, options.poolSize ?? 10, options.onStatement);
+  if ('databaseUrl' in options) {
+    const { databaseUrl, poolSize = 10, onStatement, onConnectionError } = options;
+    return connectPostgres(databaseUrl, poolSize, onStatement, onConnectionError);
+  }
   if ('dataDir' in options) return openEmbedded(options.dataDir, options.onStatement);
   return openPglite(new PGlite(), undefined, async () => {}, options.onStatement);
 }
@@ -96,11 +105,33 @@ function bindAll(connection: SqlDriverAdapter): SqlDriverAdapter {
   };
 }
 
-async function connectPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql: string) => void): Promise<Database> {
+/**
+ * How long a statement may wait for a pooled connection, or for a new one to be made. Past it the
+ * request fails as UNAVAILABLE instead of waiting on a database that is not answering; a burst
+ * on a healthy database is served well within it.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+async function connectPostgres(
+  databaseUrl: string,
+  poolSize: number,
+  onStatement?: (sql: string) => void,
+  onConnectionError: (error: Error) => void = () => {},
+): Promise<Database> {
   // BEGIN and the tenant settings ride with each tenant transaction's first statement.
-  const pool = mergeTenantBegin(new pg.Pool({ connectionString: databaseUrl, max: poolSize }));
-  // An idle client that errors (server restart) must not crash the process.
-  pool.on('error', () => {});
+  const pool = mergeTenantBegin(
+    new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true }),
+  );
+  // A connection the server ends emits 'error' whether it is idle in the pool or checked out
+  // mid-statement; pg listens only while it is idle, and an 'error' nobody listens to ends the
+  // process. So every connection gets a listener for its whole life: the statement in flight
+  // fails on its own (answered UNAVAILABLE), and pg discards the connection when it is released.
+  const connectionFailed = (error: Error) => {
+    increment('database_connection_error');
+    onConnectionError(error);
+  };
+  pool.on('connect', (client) => client.on('error', connectionFailed));
+  pool.on('error', connectionFailed);
   // A tenant statement outside a transaction goes out behind its prepared settings, in one round trip.
   const withSettings = (settings: SqlQuery) => pgStatementsWithSettings(pool, settings);
   const clients = await connectClients(new PrismaPg(pool), onStatement, withSettings);

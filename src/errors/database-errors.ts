@@ -25,3 +25,35 @@ export function isConstraintViolation(error: unknown): boolean {
   const code = prismaCode(error);
   return code === 'P2002' || code === 'P2003';
 }
+
+/**
+ * SQLSTATE classes and codes that mean "the database is not there right now", not "this request
+ * is wrong": connection exceptions (08), an administrator or crash shutdown, a server starting
+ * up (57P01–57P03), too many connections (53300).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+/** Prisma's own codes for the same: unreachable, timed out, closed, no pooled connection in time. */
+const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/** The driver adapters' kinds for a connection that failed or went away. */
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+/** pg's and Node's own words when a connection cannot be made or is cut mid-statement. */
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|ECONNREFUSED|ECONNRESET|EPIPE|Client has encountered a connection error|terminating connection/i;
+
+/**
+ * The database could not be reached or ended the connection: the request may succeed if tried
+ * again (on this instance once PostgreSQL is back, or on another), so it is answered UNAVAILABLE,
+ * never as the client's fault or an internal error.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const cause = driverCause(current);
+    if (cause?.originalCode && UNAVAILABLE_SQLSTATE.test(cause.originalCode)) return true;
+    if (cause?.kind && UNAVAILABLE_KINDS.has(cause.kind)) return true;
+    const code = prismaCode(current) ?? (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_PRISMA_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+    if (current instanceof Error && UNAVAILABLE_MESSAGE.test(current.message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

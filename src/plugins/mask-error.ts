@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
-import { isConstraintViolation, isRecordNotFound, isRlsViolation } from '../errors/database-errors.js';
+import { isConstraintViolation, isDatabaseUnavailable, isRecordNotFound, isRlsViolation } from '../errors/database-errors.js';
 import { ErrorCode } from '../errors/error-codes.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
@@ -11,6 +11,7 @@ const MESSAGES: Record<string, string> = {
   FORBIDDEN: 'Access denied',
   NOT_FOUND: 'Not found',
   BAD_USER_INPUT: 'Invalid input',
+  UNAVAILABLE: 'The service is temporarily unavailable; try again',
   INTERNAL_SERVER_ERROR: 'Unexpected error',
 };
 
@@ -40,6 +41,13 @@ export function createErrorMask(logger: Logger) {
       );
       return coded(error, 'FORBIDDEN');
     }
+    if (isDatabaseUnavailable(original)) {
+      // PostgreSQL away (restart, failover, terminated backend): retryable, and a 503 so that
+      // load balancers and clients treat it as such.
+      increment('database_unavailable');
+      logger.warn({ err: original, path: error.path }, 'database unavailable');
+      return coded(error, 'UNAVAILABLE', MESSAGES.UNAVAILABLE, { status: 503, headers: { 'retry-after': '1' } });
+    }
     if (isRecordNotFound(original)) return coded(error, 'NOT_FOUND');
     if (isConstraintViolation(original)) return coded(error, 'BAD_USER_INPUT');
     logger.error({ err: original, path: error.path }, 'unexpected error in a resolver');
@@ -52,10 +60,15 @@ function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error);
 }
 
-function coded(error: GraphQLError | undefined, code: keyof typeof MESSAGES, message = MESSAGES[code]): GraphQLError {
+function coded(
+  error: GraphQLError | undefined,
+  code: keyof typeof MESSAGES,
+  message = MESSAGES[code],
+  http?: { status: number; headers?: Record<string, string> },
+): GraphQLError {
   return createGraphQLError(message ?? 'Unexpected error', {
     nodes: error?.nodes,
     path: error?.path,
-    extensions: { code },
+    extensions: http ? { code, http } : { code },
   });
 }
