@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The real server as its own process (`src/main.ts`, as `npm start` runs it), for the faults a
+ * process must survive: an unowned 'error' event or rejection ends a process, not a test. Its
+ * JSON log lines are collected, so a test can assert the last-resort handler never fired.
+ */
+export interface ServerProcess {
+  url: string;
+  /** Every log line so far, parsed. */
+  logs: Record<string, unknown>[];
+  /** Whether the process is still running. */
+  alive(): boolean;
+  /** Log lines of the last-resort handler: each one is a bug. */
+  lastResortLines(): Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export async function startServerProcess(environment: Record<string, string>): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...stripped(process.env), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', ...environment },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  let pending = '';
+  let resolveUrl: (url: string) => void = () => {};
+  const listening = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (entry.msg === 'tenantgraph is listening') resolveUrl(String(entry.url));
+    }
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`the server exited (${child.exitCode}) before listening:\n${stderr}`);
+  });
+  const url = await Promise.race([listening, exited, timeout(60_000, `the server did not start:\n${stderr}`)]);
+  exited.catch(() => {});
+  return {
+    url,
+    logs,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    lastResortLines: () => logs.filter((entry) => entry.lastResort === true),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await Promise.race([once(child, 'exit'), timeout(10_000, 'the server did not stop').catch(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
+
+/** The test run's own settings (a test database, Redis) must not leak into the server under test. */
+function stripped(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _d, REDIS_URL: _r, TEST_DATABASE_URL: _t, ...rest } = env;
+  return rest;
+}
+
+function timeout(ms: number, message: string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
+}
