@@ -186,7 +186,7 @@ async function drive(
   connections = CONNECTIONS,
 ): Promise<LoadResult> {
   const job: LoadJob = { url, durationSeconds, connections, requests };
-  const jobFile = join(jobDir, 'job.json');
+  const jobFile = join(jobDir, `job-${randomUUID()}.json`);
   await writeFile(jobFile, JSON.stringify(job));
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/load.ts', jobFile], {
     maxBuffer: 1 << 24,
@@ -233,7 +233,10 @@ const servers = [
   ['tenantgraph', isolated.url],
 ] as const;
 const rows: Row[] = [];
-for (const workload of workloads) {
+// BENCH_WORKLOADS=2,abuse runs only those (by the number or word their name starts with).
+const only = process.env.BENCH_WORKLOADS?.split(',').map((name) => name.trim());
+const selected = (name: string) => !only || only.some((prefix) => name.startsWith(prefix));
+for (const workload of workloads.filter((candidate) => selected(candidate.name))) {
   const duration = workload.durationSeconds ?? DURATION;
   const connections = workload.connections ?? CONNECTIONS;
   for (const [, url] of servers) await drive(url, workload.requests, 2, connections); // warm-up: JIT, pools, caches
@@ -284,6 +287,69 @@ for (const workload of workloads) {
       ratio: result.requestsPerSecond / base.result.requestsPerSecond,
     });
   }
+}
+
+// --- Abuse: a quiet tenant while others attack --------------------------------------------------------
+
+/**
+ * The quiet tenant's p99 while an anonymous client streams 16 MB documents and another tenant sends
+ * the most expensive read the cost limit allows, against its p99 alone: ABBA over ABUSE_ROUNDS
+ * rounds, the median round's ratio. Everything runs on tenantgraph; the attackers' own answers
+ * (401s, large pages) are not counted.
+ */
+const ABUSE_ROUNDS = 3;
+const EXPENSIVE = '{ projects(first: 100) { edges { node { id name tasks(first: 100) { edges { node { id title } } } } } } }';
+const quietRequests = Array.from({ length: 200 }, () => ({
+  token: tokenOf(tiny),
+  body: body(POINT, { id: encodeGlobalID('Task', pick(tiny.taskIds)) }),
+}));
+const anonymousFlood = [{ token: '', body: body(`{ viewer { role } }${' '.repeat(16 * 1024 * 1024)}`) }];
+const expensiveRequests = [{ token: tokenOf(large), body: body(EXPENSIVE) }];
+let abuse: { alone: number; attacked: number; ratio: number; range: [number, number] } | undefined;
+if (selected('abuse')) {
+  const answer = (await post(isolated.url, expensiveRequests[0] as LoadJob['requests'][number])) as {
+    data?: { projects: { edges: unknown[] } };
+    errors?: unknown[];
+  };
+  if (answer.errors || answer.data?.projects.edges.length !== 100) {
+    throw new Error(`the most expensive allowed read was not answered: ${JSON.stringify(answer).slice(0, 300)}`);
+  }
+  const quietly = async () => {
+    const result = await drive(isolated.url, quietRequests, DURATION, 4);
+    if (result.errors > 0 || result.non2xx > 0) throw new Error(`abuse: the quiet tenant got ${result.non2xx} non-2xx`);
+    return result.p99;
+  };
+  const underAttack = async () => {
+    const attacks = [
+      drive(isolated.url, anonymousFlood, DURATION + 1, 2),
+      drive(isolated.url, expensiveRequests, DURATION + 1, 2),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const p99 = await quietly();
+    await Promise.all(attacks);
+    return p99;
+  };
+  await quietly(); // warm-up
+  const alone: number[] = [];
+  const attacked: number[] = [];
+  const ratios: number[] = [];
+  for (let round = 0; round < ABUSE_ROUNDS; round++) {
+    const first = await quietly();
+    const second = await underAttack();
+    const third = await underAttack();
+    const fourth = await quietly();
+    alone.push(first, fourth);
+    attacked.push(second, third);
+    ratios.push((second + third) / (first + fourth));
+  }
+  ratios.sort((x, y) => x - y);
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  abuse = {
+    alone: mean(alone),
+    attacked: mean(attacked),
+    ratio: ratios[Math.floor(ratios.length / 2)] as number,
+    range: [ratios[0] as number, ratios[ratios.length - 1] as number],
+  };
 }
 
 // --- Micro-measures ---------------------------------------------------------------------------------
@@ -432,6 +498,30 @@ for (let i = 0; i < FRESH_CLIENTS; i++) {
 const freshClientMs = (performance.now() - freshStarted) / FRESH_CLIENTS;
 const clientBytes = (memoryNow() - heapBefore) / FRESH_CLIENTS;
 
+// Memory under a stream of distinct documents: 1,000 anonymous 1 MB bodies (refused on their
+// headers), then 1,000 distinct authenticated documents just under MAX_BODY_BYTES (parsed, too
+// large to cache) and 1,000 of 30 KB (cached until the cache's byte budget). RSS against idle.
+let documentMemory: { idle: number; after: number } | undefined;
+if (selected('abuse')) {
+  const rss = () => {
+    gc();
+    return process.memoryUsage().rss;
+  };
+  const send = (text: string, token?: string) =>
+    fetch(isolated.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: text }),
+    }).then((response) => response.arrayBuffer());
+  const idle = rss();
+  const padding = (size: number) => 'x'.repeat(size);
+  for (let i = 0; i < 1_000; i++) await send(`{ viewer { role } }\n# ${i} ${padding(1024 * 1024)}`);
+  for (let i = 0; i < 1_000; i++)
+    await send(`{ viewer { role } }\n# ${i} ${padding(config.limits.maxBodyBytes - 200)}`, tokenOf(tiny));
+  for (let i = 0; i < 1_000; i++) await send(`{ viewer { role } }\n# ${i} ${padding(30_000)}`, tokenOf(tiny));
+  documentMemory = { idle, after: rss() };
+}
+
 // --- Report -----------------------------------------------------------------------------------------
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
@@ -456,6 +546,19 @@ const micro = [
   `| one task(id) statement, tenant client: wall / CPU | ${fixed(tenantStatement.wallMs, 2)} / ${fixed(tenantStatement.cpuMs, 2)} ms | |`,
   `| a tenant's client (TENANT_CLIENTS are kept): made + first statement / heap (${freshClients.length} made) | ${fixed(freshClientMs, 1)} ms / ${fixed(clientBytes / 2 ** 20, 2)} MB | |`,
 ];
+if (abuse) {
+  lines.push(
+    '',
+    `| abuse: a quiet tenant's point reads (4 connections) while an anonymous client streams 16 MB documents and another tenant sends the costliest allowed read | p99 alone | p99 attacked | ratio (median of ${ABUSE_ROUNDS} rounds) | rounds' range | target |`,
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    `| 6 abuse | ${fixed(abuse.alone, 0)} ms | ${fixed(abuse.attacked, 0)} ms | ${fixed(abuse.ratio, 2)}× | ${fixed(abuse.range[0], 2)}–${fixed(abuse.range[1], 2)} | ≤ 1.5× |`,
+  );
+}
+if (documentMemory) {
+  micro.push(
+    `| server process RSS: idle → after 1,000 anonymous 1 MB bodies, 1,000 distinct ${Math.round(config.limits.maxBodyBytes / 1024)} KB and 1,000 distinct 30 KB documents | ${fixed(documentMemory.idle / 2 ** 20, 0)} → ${fixed(documentMemory.after / 2 ** 20, 0)} MB (${fixed(documentMemory.after / documentMemory.idle, 2)}×) | ≤ 1.5× |`,
+  );
+}
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const header = [
   `Run ${new Date().toISOString()} on ${machine}.`,

@@ -42,7 +42,13 @@ export function useAuthenticateFirst(options: AuthenticateFirstOptions): Authent
           }),
         );
       } catch (error) {
-        endResponse(refusal(fetchAPI, error, requestId, options.logger));
+        const response = refusal(fetchAPI, error, requestId, options.logger);
+        // A body the refused client is still sending would otherwise be read to its end (up to
+        // MAX_BODY_BYTES, or forever if chunked) just to keep the connection: close it instead.
+        if (request.headers.has('transfer-encoding') || Number(request.headers.get('content-length') ?? 0) > 0) {
+          response.headers.set('connection', 'close');
+        }
+        endResponse(response);
       }
     },
   };
