@@ -53,7 +53,7 @@ describe('abusive or malformed operations are refused before any SQL', () => {
           { field: 'first', message: 'cannot be combined with before' },
         ],
       ],
-      ['{ node(id: "%%%") { id } }', undefined],
+      ['{ node(id: "%%%") { id } }', [{ field: 'id', message: 'must be an id this API returned' }]],
     ] as const) {
       const { body } = await server.request(query, { token });
       expect(codes(body)).toEqual(['BAD_USER_INPUT']);

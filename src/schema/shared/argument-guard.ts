@@ -1,3 +1,4 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import {
   type FieldNode,
   type FragmentDefinitionNode,
@@ -42,7 +43,8 @@ const NUL = 'must not contain NUL characters';
  * resolver runs — so before any SQL, and before a mutation changes anything. It refuses, with
  * BAD_USER_INPUT naming each argument, what would otherwise reach the database as an internal error:
  * a cursor that is not one a connection hands out, a negative page size or a combination Pothos
- * rejects, and a NUL byte in any string (PostgreSQL text cannot hold one).
+ * rejects, a node id that does not decode, and a NUL byte in any string (PostgreSQL text cannot
+ * hold one).
  *
  * It wraps the root fields' resolvers, not a Yoga plugin, because a nested connection's cursor is
  * decoded while its parent plans its query: only the root field runs before all of them.
@@ -170,8 +172,24 @@ function check(sites: Site[], variables: Variables): FieldProblem[] {
     const args = getArgumentValues(site.field, site.node, variables);
     for (const [name, value] of Object.entries(args)) findNul(value, name, add);
     if (site.connection) checkPage(args, add);
+    for (const arg of site.field.args) {
+      const value = args[arg.name];
+      if (typeof value === 'string' && arg.extensions?.isRelayGlobalID && !isGlobalId(value)) {
+        add(arg.name, 'must be an id this API returned');
+      }
+    }
   }
   return [...problems.values()];
+}
+
+/** Decodes as Pothos decodes node(id:); whose row it names is for the resolver to find out. */
+function isGlobalId(value: string): boolean {
+  try {
+    decodeGlobalID(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function runs(node: SelectionNode, variables: Variables): boolean {
