@@ -60,7 +60,14 @@ export function createTenantResolver(options: TenantResolverOptions): TenantReso
     const sub = claims.sub;
     const claimedTenant = claims[options.tenantClaim];
     if (typeof sub !== 'string' || !isUuid(sub)) throw new TenantRejection(401, 'token has no valid sub');
-    if (typeof claimedTenant !== 'string' || claimedTenant.length === 0 || claimedTenant.length > 128) {
+    // No control characters: PostgreSQL cannot compare text holding a NUL byte, and PGlite cut the
+    // value at the NUL, so `acme\u0000…` looked up, and was cached as, the tenant `acme`.
+    if (
+      typeof claimedTenant !== 'string' ||
+      claimedTenant.length === 0 ||
+      claimedTenant.length > 128 ||
+      hasControlCharacter(claimedTenant)
+    ) {
       throw new TenantRejection(401, `token has no valid ${options.tenantClaim} claim`);
     }
     // One spelling per id from here on: the registry's cache keys, its invalidation and the context
@@ -96,4 +103,12 @@ export function isUuid(value: string): boolean {
 /** The spelling PostgreSQL prints a UUID in (lower case), which every cache key and comparison uses. */
 export function canonicalUuid(value: string): string {
   return value.toLowerCase();
+}
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }

@@ -145,6 +145,8 @@ describe('401: no usable token', () => {
     await expectRejected(await sign({ sub: a.owner.id }), 401);
     await expectRejected(await sign({ sub: 'not-a-uuid', tid: a.slug }), 401);
     await expectRejected(await sign({ sub: a.owner.id, tid: 42 }), 401);
+    // A tenant claim the database could not even look up (a NUL byte) is as malformed as a number.
+    await expectRejected(await sign({ sub: a.owner.id, tid: `${a.slug}\u0000` }), 401);
   });
 });
 
