@@ -165,8 +165,9 @@ function collect(
 }
 
 function check(sites: Site[], variables: Variables): FieldProblem[] {
+  // One problem per argument, the first found: a NUL byte makes a cursor or an id undecodable too.
   const problems = new Map<string, FieldProblem>();
-  const add = (field: string, message: string) => problems.set(`${field}\u0000${message}`, { field, message });
+  const add = (field: string, message: string) => problems.has(field) || problems.set(field, { field, message });
   for (const site of sites) {
     if (!site.conditions.every((node) => runs(node, variables))) continue;
     const args = getArgumentValues(site.field, site.node, variables);
