@@ -149,7 +149,7 @@ describe('page sizes', () => {
     );
   });
 
-  it('first above the maximum is cut to 100 rows, as documented, not refused', async () => {
+  it('first above the maximum is not refused: the page is cut to 100, as documented (request-hygiene.test.ts counts it)', async () => {
     const { body } = await server.request<{ projects: { edges: unknown[] } }>(
       '{ projects(first: 1000) { edges { node { id } } } }',
       {
