@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { subscribe } from '../helpers/subscriber.js';
 import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 // Arguments a client got wrong — a cursor it made up, a page size below zero, a NUL byte in a
@@ -222,6 +223,17 @@ describe('NUL bytes in string arguments', () => {
     await expectRefused('query($id: ID!) { node(id: $id) { id } }', [{ field: 'id', message: nulMessage }], {
       variables: { id: `${taskId()}\u0000` },
     });
+  });
+  it('in a subscription’s arguments, over the websocket: refused before it subscribes, naming the argument', async () => {
+    const subscriber = subscribe(server.url, token, 'TaskChanged', { projectId: nul });
+    await subscriber.received(1);
+    expect(subscriber.messages).toEqual([
+      {
+        ok: false,
+        error: expect.objectContaining({ code: 'BAD_USER_INPUT', fields: [{ field: 'projectId', message: nulMessage }] }),
+      },
+    ]);
+    await subscriber.dispose();
   });
 });
 
