@@ -57,3 +57,27 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Prisma's own words for "the value does not fit the column": too long (P2000), not valid for the
+ * field (P2006), failed the database's validation (P2007), an input error (P2019), out of range
+ * (P2020), not parseable as the column's type (P2023).
+ */
+const PRISMA_DATA_ERRORS = new Set(['P2000', 'P2006', 'P2007', 'P2019', 'P2020', 'P2023']);
+
+/**
+ * The database refused a value a client sent: SQLSTATE class 22, data exception (22P02 invalid text
+ * for a UUID, 22021 a NUL byte in text, 22001 too long, 22003 out of range, …), or Prisma's code for
+ * the same. Input validation should have refused it first; this is the backstop.
+ */
+export function isDataException(error: unknown): boolean {
+  const sqlstate = driverCause(error)?.originalCode;
+  if (typeof sqlstate === 'string') return sqlstate.startsWith('22');
+  const code = prismaCode(error);
+  return code !== undefined && PRISMA_DATA_ERRORS.has(code);
+}
+
+/** The SQLSTATE or Prisma code of a database error, for the log. */
+export function databaseCode(error: unknown): string | undefined {
+  return driverCause(error)?.originalCode ?? prismaCode(error);
+}

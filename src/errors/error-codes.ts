@@ -1,4 +1,6 @@
 import { GraphQLError } from 'graphql';
+import { peekTenant } from '../tenancy/tenant-context.js';
+import { noteOrigin } from './error-origin.js';
 
 /**
  * The error codes a client can switch on, with their HTTP status when they end a request before
@@ -46,13 +48,17 @@ export function clientError(
   code: ErrorCode,
   options: { message?: string; fields?: FieldProblem[]; http?: boolean } = {},
 ): GraphQLError {
-  return new GraphQLError(options.message ?? GENERIC_MESSAGES[code], {
+  const error = new GraphQLError(options.message ?? GENERIC_MESSAGES[code], {
     extensions: {
       code,
       ...(options.fields ? { fields: options.fields } : {}),
       ...(options.http ? { http: { status: ErrorCode[code] } } : {}),
     },
   });
+  // Raised in a resolver, the request is bound: the mask's log line can name it (never the client's).
+  const request = peekTenant()?.requestId;
+  if (request) noteOrigin(error, request);
+  return error;
 }
 
 /** "Not yours" and "does not exist" are the same answer. */

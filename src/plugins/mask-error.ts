@@ -1,7 +1,15 @@
 import { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
-import { isConstraintViolation, isDatabaseUnavailable, isRecordNotFound, isRlsViolation } from '../errors/database-errors.js';
+import {
+  databaseCode,
+  isConstraintViolation,
+  isDatabaseUnavailable,
+  isDataException,
+  isRecordNotFound,
+  isRlsViolation,
+} from '../errors/database-errors.js';
 import { ErrorCode } from '../errors/error-codes.js';
+import { originOf } from '../errors/error-origin.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
 import { peekTenant } from '../tenancy/tenant-context.js';
@@ -18,25 +26,42 @@ const MESSAGES: Record<string, string> = {
 /**
  * Yoga's error mask: our own coded errors and GraphQL's own (syntax, validation) pass; database and
  * programming errors become a generic coded error, with the detail in the log only — never SQL, a
- * stack or another tenant's identifier in a response.
+ * stack or another tenant's identifier in a response. A client's mistake is logged at info (warn
+ * when only the database caught it), never at error: error level is for the server's own faults.
  */
 export function createErrorMask(logger: Logger) {
   return (error: unknown): Error => {
     if (!isGraphQLError(error)) return coded(undefined, 'INTERNAL_SERVER_ERROR');
     const original = error.originalError;
+    // The mask runs after the execution's tenant context has ended: the request id comes from the
+    // error itself when it was raised in a resolver (see error-origin.ts).
+    const requestId = originOf(original) ?? originOf(error) ?? peekTenant()?.requestId;
     if (!original || isGraphQLError(original)) {
       const code = (isGraphQLError(original) ? original : error).extensions?.code;
-      if (!original || (typeof code === 'string' && CLIENT_CODES.has(code))) return error;
+      if (!original || (typeof code === 'string' && CLIENT_CODES.has(code))) {
+        if (code === 'BAD_USER_INPUT') {
+          const fields = (isGraphQLError(original) ? original : error).extensions?.fields;
+          logger.info({ requestId, path: error.path, fields }, 'bad user input');
+        }
+        return error;
+      }
     }
     // A variable that does not coerce to its type (a bad DateTime, an Int out of range) is the
     // client's input: GraphQL's message names the variable and the expected type, nothing more.
-    if (!error.path && error.message.startsWith('Variable "$')) return coded(error, 'BAD_USER_INPUT', error.message);
-    // Pothos refuses malformed cursors, page sizes and global ids with its own validation error.
-    if (original?.name === 'PothosValidationError') return coded(error, 'BAD_USER_INPUT');
+    if (!error.path && error.message.startsWith('Variable "$')) {
+      logger.info({ requestId, reason: error.message }, 'bad user input');
+      return coded(error, 'BAD_USER_INPUT', error.message);
+    }
+    // Pothos refuses malformed cursors, page sizes and global ids with its own validation error
+    // (the argument guard refuses the ones we know of first, naming the argument).
+    if (original?.name === 'PothosValidationError') {
+      logger.info({ requestId, path: error.path, reason: original.message }, 'bad user input');
+      return coded(error, 'BAD_USER_INPUT');
+    }
     if (isRlsViolation(original)) {
       increment('rls_violation');
       logger.warn(
-        { securityEvent: 'rls_violation', tenant: peekTenant(), path: error.path },
+        { securityEvent: 'rls_violation', requestId, tenant: peekTenant(), path: error.path },
         'row-level security refused a statement',
       );
       return coded(error, 'FORBIDDEN');
@@ -45,12 +70,21 @@ export function createErrorMask(logger: Logger) {
       // PostgreSQL away (restart, failover, terminated backend): retryable, and a 503 so that
       // load balancers and clients treat it as such.
       increment('database_unavailable');
-      logger.warn({ err: original, path: error.path }, 'database unavailable');
+      logger.warn({ requestId, err: original, path: error.path }, 'database unavailable');
       return coded(error, 'UNAVAILABLE', MESSAGES.UNAVAILABLE, { status: 503, headers: { 'retry-after': '1' } });
     }
     if (isRecordNotFound(original)) return coded(error, 'NOT_FOUND');
-    if (isConstraintViolation(original)) return coded(error, 'BAD_USER_INPUT');
-    logger.error({ err: original, path: error.path }, 'unexpected error in a resolver');
+    if (isConstraintViolation(original)) {
+      logger.info({ requestId, path: error.path, code: databaseCode(original) }, 'bad user input');
+      return coded(error, 'BAD_USER_INPUT');
+    }
+    // The backstop: a value the database could not take reached it. Still the client's input, but
+    // validation should have refused it first — hence warn, with the code to find the gap by.
+    if (isDataException(original)) {
+      logger.warn({ requestId, path: error.path, code: databaseCode(original) }, 'bad user input reached the database');
+      return coded(error, 'BAD_USER_INPUT');
+    }
+    logger.error({ requestId, err: original, path: error.path }, 'unexpected error in a resolver');
     return coded(error, 'INTERNAL_SERVER_ERROR');
   };
 }

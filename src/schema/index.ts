@@ -1,4 +1,5 @@
 import { builder } from './builder.js';
+import { guardArguments } from './shared/argument-guard.js';
 import './shared/enums.js';
 import './viewer/viewer.type.js';
 import './member/member.type.js';
@@ -14,4 +15,4 @@ import './comment/comment.subscriptions.js';
 import './task/task.subscriptions.js';
 import './project/project.subscriptions.js';
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = guardArguments(builder.toSchema({ sortSchema: true }));

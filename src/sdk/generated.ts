@@ -66,7 +66,7 @@ export type ProjectFieldsFragment = { id: string, name: string, description: str
 
 export type TaskFieldsFragment = { id: string, title: string, status: TaskStatus, dueAt: string | null, createdAt: string, updatedAt: string, project: { id: string, name: string }, assignee: { id: string, name: string, email: string } | null };
 
-export type CommentFieldsFragment = { id: string, body: string, createdAt: string, author: { id: string, name: string, email: string } };
+export type CommentFieldsFragment = { id: string, body: string, createdAt: string, author: { id: string, name: string, email: string } | null };
 
 export type PageInfoFieldsFragment = { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null };
 
@@ -117,7 +117,7 @@ export type AddCommentMutationVariables = Exact<{
 }>;
 
 
-export type AddCommentMutation = { addComment: { id: string, body: string, createdAt: string, task: { id: string }, author: { id: string, name: string, email: string } } };
+export type AddCommentMutation = { addComment: { id: string, body: string, createdAt: string, task: { id: string }, author: { id: string, name: string, email: string } | null } };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -154,7 +154,7 @@ export type TaskQueryVariables = Exact<{
 }>;
 
 
-export type TaskQuery = { task: { id: string, title: string, status: TaskStatus, dueAt: string | null, createdAt: string, updatedAt: string, comments: { totalCount: number, edges: Array<{ node: { id: string, body: string, createdAt: string, author: { id: string, name: string, email: string } } }> }, project: { id: string, name: string }, assignee: { id: string, name: string, email: string } | null } | null };
+export type TaskQuery = { task: { id: string, title: string, status: TaskStatus, dueAt: string | null, createdAt: string, updatedAt: string, comments: { totalCount: number, edges: Array<{ node: { id: string, body: string, createdAt: string, author: { id: string, name: string, email: string } | null } }> }, project: { id: string, name: string }, assignee: { id: string, name: string, email: string } | null } | null };
 
 export type TasksQueryVariables = Exact<{
   projectId?: string | null | undefined;
@@ -191,7 +191,7 @@ export type CommentAddedSubscriptionVariables = Exact<{
 }>;
 
 
-export type CommentAddedSubscription = { commentAdded: { id: string, body: string, createdAt: string, author: { id: string, name: string, email: string } } | null };
+export type CommentAddedSubscription = { commentAdded: { id: string, body: string, createdAt: string, author: { id: string, name: string, email: string } | null } | null };
 
 export type ProjectChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 

@@ -57,17 +57,31 @@ export function createTenantResolver(options: TenantResolverOptions): TenantReso
     } catch (error) {
       throw new TenantRejection(401, `token rejected: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const userId = claims.sub;
-    const tenantRef = claims[options.tenantClaim];
-    if (typeof userId !== 'string' || !isUuid(userId)) throw new TenantRejection(401, 'token has no valid sub');
-    if (typeof tenantRef !== 'string' || tenantRef.length === 0 || tenantRef.length > 128) {
+    const sub = claims.sub;
+    const claimedTenant = claims[options.tenantClaim];
+    if (typeof sub !== 'string' || !isUuid(sub)) throw new TenantRejection(401, 'token has no valid sub');
+    // No control characters: PostgreSQL cannot compare text holding a NUL byte, and PGlite cut the
+    // value at the NUL, so `acme\u0000…` looked up, and was cached as, the tenant `acme`.
+    if (
+      typeof claimedTenant !== 'string' ||
+      claimedTenant.length === 0 ||
+      claimedTenant.length > 128 ||
+      hasControlCharacter(claimedTenant)
+    ) {
       throw new TenantRejection(401, `token has no valid ${options.tenantClaim} claim`);
     }
+    // One spelling per id from here on: the registry's cache keys, its invalidation and the context
+    // all use it. A token spelling the user's UUID in upper case was otherwise cached under that
+    // spelling, and removing the member (invalidated by the canonical id) left it working for the
+    // registry's TTL. Slugs are not ids and stay as they are.
+    const userId = canonicalUuid(sub);
+    const tenantRef = isUuid(claimedTenant) ? canonicalUuid(claimedTenant) : claimedTenant;
 
     const tenant = await options.registry.tenant(tenantRef);
     if (!tenant) throw new TenantRejection(403, `unknown tenant ${tenantRef}`);
     if (!tenant.active) throw new TenantRejection(403, `tenant ${tenant.id} is not active`);
-    if (tenantHeader && tenantHeader !== tenant.id && tenantHeader !== tenant.slug) {
+    const header = tenantHeader && isUuid(tenantHeader) ? canonicalUuid(tenantHeader) : tenantHeader;
+    if (header && header !== tenant.id && header !== tenant.slug) {
       throw new TenantRejection(403, `X-Tenant-ID ${tenantHeader} does not match the token's tenant ${tenant.id}`);
     }
     const membership = await options.registry.membership(tenant.id, userId);
@@ -84,4 +98,17 @@ export function createTenantResolver(options: TenantResolverOptions): TenantReso
 
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+/** The spelling PostgreSQL prints a UUID in (lower case), which every cache key and comparison uses. */
+export function canonicalUuid(value: string): string {
+  return value.toLowerCase();
+}
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }

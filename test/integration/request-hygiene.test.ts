@@ -41,15 +41,26 @@ describe('abusive or malformed operations are refused before any SQL', () => {
     expect(server.database.statements.length).toBe(before);
   });
 
-  it('bad pagination arguments and undecodable ids are BAD_USER_INPUT with a generic message', async () => {
-    for (const query of [
-      '{ projects(first: -1) { totalCount } }',
-      '{ projects(first: 2, after: "not-a-cursor") { totalCount } }',
-      '{ node(id: "%%%") { id } }',
-    ]) {
+  it('bad pagination arguments and undecodable ids are BAD_USER_INPUT with a generic message, naming the argument', async () => {
+    for (const [query, fields] of [
+      ['{ projects(first: -1) { totalCount } }', [{ field: 'first', message: 'must not be negative' }]],
+      [
+        '{ projects(first: 2, after: "not-a-cursor") { totalCount } }',
+        [{ field: 'after', message: 'must be a cursor this connection returned' }],
+      ],
+      [
+        '{ projects(first: 2, before: "not-a-cursor") { totalCount } }',
+        [
+          { field: 'before', message: 'must be a cursor this connection returned' },
+          { field: 'first', message: 'cannot be combined with before' },
+        ],
+      ],
+      ['{ node(id: "%%%") { id } }', [{ field: 'id', message: 'must be an id this API returned' }]],
+    ] as const) {
       const { body } = await server.request(query, { token });
       expect(codes(body)).toEqual(['BAD_USER_INPUT']);
       expect(body.errors?.[0]?.message).toBe('Invalid input');
+      expect(body.errors?.[0]?.extensions?.fields).toEqual(fields);
     }
   });
 

@@ -1,6 +1,6 @@
 import { base64url, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setTenantStatus } from '../../src/admin/tenant-admin.js';
+import { removeMember, setTenantStatus } from '../../src/admin/tenant-admin.js';
 import { createDevSigningKey } from '../../src/auth/dev-signing-key.js';
 import { counterValue } from '../../src/observability/metrics.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
@@ -67,6 +67,13 @@ describe('a valid token', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const rejected = await server.request(VIEWER, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(rejected.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('reads a sub and a tenant id spelled in upper case as the same user and tenant', async () => {
+    const token = await sign({ sub: a.member.id.toUpperCase(), tid: a.id.toUpperCase() });
+    const { status, body } = await server.request(VIEWER, { token });
+    expect(status).toBe(200);
+    expect(body).toEqual({ data: { viewer: { role: 'MEMBER', tenant: { slug: a.slug } } } });
   });
 
   it('costs no registry query once the registry is warm', async () => {
@@ -138,6 +145,8 @@ describe('401: no usable token', () => {
     await expectRejected(await sign({ sub: a.owner.id }), 401);
     await expectRejected(await sign({ sub: 'not-a-uuid', tid: a.slug }), 401);
     await expectRejected(await sign({ sub: a.owner.id, tid: 42 }), 401);
+    // A tenant claim the database could not even look up (a NUL byte) is as malformed as a number.
+    await expectRejected(await sign({ sub: a.owner.id, tid: `${a.slug}\u0000` }), 401);
   });
 });
 
@@ -149,6 +158,18 @@ describe('403: valid token, no access — one answer for every reason', () => {
     await expectRejected(await sign({ sub: a.owner.id, tid: b.slug }), 403);
     await expectRejected(await sign({ sub: a.owner.id, tid: a.slug }), 403, { 'x-tenant-id': b.slug });
     await expectRejected(await sign({ sub: a.owner.id, tid: a.slug }), 403, { 'x-tenant-id': b.id });
+  });
+
+  it('a removed member is refused on the next request once the registry is told, however the token spells their id', async () => {
+    const tenant = await createTenantFixture(server.database, { projects: 0 });
+    const upper = await sign({ sub: tenant.member.id.toUpperCase(), tid: tenant.slug });
+    const lower = await sign({ sub: tenant.member.id, tid: tenant.slug });
+    const upperTenant = await sign({ sub: tenant.member.id, tid: tenant.id.toUpperCase() });
+    for (const token of [upper, lower, upperTenant]) expect((await server.request(VIEWER, { token })).status).toBe(200);
+    // As the CLI does it: the admin change, then the registry told of that membership.
+    await removeMember(server.database.prisma, tenant.member.email, tenant.slug);
+    server.app.registry.invalidateMembership(tenant.id, tenant.member.id);
+    for (const token of [upper, lower, upperTenant]) await expectRejected(token, 403);
   });
 
   it('a suspension takes effect on the next request once the registry is told', async () => {

@@ -7,7 +7,13 @@ builder.prismaNode('Comment', {
   fields: (t) => ({
     body: t.exposeString('body'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    author: t.relation('author'),
+    // A user is visible only while they are a member of the viewer's tenant (see User), and a
+    // comment outlives its author's membership: non-null, one former member's comment would null
+    // the whole task or list it appears in.
+    author: t.relation('author', {
+      nullable: true,
+      description: 'Who wrote the comment; null once they are no longer a member of the viewer’s tenant.',
+    }),
     task: t.relation('task'),
   }),
 });

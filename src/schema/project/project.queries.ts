@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { CURSOR } from '../shared/cursor.js';
 import { parseGlobalId } from '../shared/global-id.js';
 
 const archivedFilter = (includeArchived: boolean | null | undefined) => (includeArchived ? {} : { archived: false });
@@ -6,7 +7,7 @@ const archivedFilter = (includeArchived: boolean | null | undefined) => (include
 builder.queryFields((t) => ({
   projects: t.prismaConnection({
     type: 'Project',
-    cursor: 'id',
+    cursor: CURSOR,
     description: 'The tenant’s projects, oldest first; archived ones only when asked for.',
     args: { includeArchived: t.arg.boolean({ required: false, defaultValue: false }) },
     totalCount: (_connection, args, context) => context.db.project.count({ where: archivedFilter(args.includeArchived) }),

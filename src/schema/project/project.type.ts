@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { CURSOR } from '../shared/cursor.js';
 import { TaskStatusEnum } from '../shared/enums.js';
 
 builder.prismaNode('Project', {
@@ -12,7 +13,7 @@ builder.prismaNode('Project', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     tasks: t.relatedConnection('tasks', {
-      cursor: 'id',
+      cursor: CURSOR,
       totalCount: true,
       args: { status: t.arg({ type: TaskStatusEnum, required: false }) },
       query: (args) => ({

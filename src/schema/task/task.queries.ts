@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { CURSOR } from '../shared/cursor.js';
 import { TaskStatusEnum } from '../shared/enums.js';
 import { parseGlobalId } from '../shared/global-id.js';
 
@@ -13,7 +14,7 @@ builder.queryFields((t) => ({
   tasks: t.prismaConnection(
     {
       type: 'Task',
-      cursor: 'id',
+      cursor: CURSOR,
       description: 'The tenant’s tasks, oldest first, optionally narrowed to a project, a status or an assignee.',
       args: {
         projectId: t.arg.id({ required: false }),

@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { CURSOR } from '../shared/cursor.js';
 import { TaskStatusEnum } from '../shared/enums.js';
 
 /** What Pothos hands a related connection's own fields: the page, and the row it hangs from. */
@@ -21,7 +22,7 @@ builder.prismaNode('Task', {
     comments: t.relatedConnection(
       'comments',
       {
-        cursor: 'id',
+        cursor: CURSOR,
         query: () => ({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
       },
       {

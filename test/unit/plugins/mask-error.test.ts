@@ -1,6 +1,8 @@
+import { Writable } from 'node:stream';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { clientError } from '../../../src/errors/error-codes.js';
+import { noteOrigin } from '../../../src/errors/error-origin.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { counterValue } from '../../../src/observability/metrics.js';
 import { createErrorMask } from '../../../src/plugins/mask-error.js';
@@ -42,5 +44,47 @@ describe('the error mask', () => {
     expect((mask(fromResolver(coded)) as GraphQLError).extensions.code).toBe('BAD_USER_INPUT');
     const syntax = new GraphQLError('Syntax Error: Expected Name, found <EOF>.');
     expect(mask(syntax)).toBe(syntax);
+  });
+
+  it('maps a value the database refused (SQLSTATE class 22, or Prisma’s code for it) to BAD_USER_INPUT, logged at warn with the request id', () => {
+    const lines: { level: number; msg: string; requestId?: string; code?: string }[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const logged = createErrorMask(createLogger('info', sink));
+    const refused = [
+      prismaError('P2007', '22P02'), // invalid text for a UUID
+      prismaError('P2039', '22021'), // a NUL byte in text
+      prismaError('P2039', '22001'), // too long for the column
+      prismaError('P2023'), // Prisma could not read the value as the column's type
+      prismaError('P2020'), // out of range
+    ];
+    for (const [index, original] of refused.entries()) {
+      noteOrigin(original, `req-${index}`);
+      const masked = logged(fromResolver(original)) as GraphQLError;
+      expect(masked.message).toBe('Invalid input');
+      expect(masked.extensions).toEqual({ code: 'BAD_USER_INPUT' });
+      expect(JSON.stringify(masked.toJSON())).not.toMatch(/INSERT|tasks|uuid|UTF8|Code/);
+    }
+    expect(lines.map((line) => [line.level, line.requestId, line.code])).toEqual([
+      [40, 'req-0', '22P02'],
+      [40, 'req-1', '22021'],
+      [40, 'req-2', '22001'],
+      [40, 'req-3', 'P2023'],
+      [40, 'req-4', 'P2020'],
+    ]);
+  });
+
+  it('keeps other database errors internal: a syntax error, a query Prisma could not validate', () => {
+    expect((mask(fromResolver(prismaError('P2010', '42601'))) as GraphQLError).extensions).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+    });
+    const invalidQuery = Object.assign(new Error('Invalid `prisma.task.findMany()` invocation'), {
+      name: 'PrismaClientValidationError',
+    });
+    expect((mask(fromResolver(invalidQuery)) as GraphQLError).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
   });
 });

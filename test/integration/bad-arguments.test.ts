@@ -1,0 +1,264 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/observability/logger.js';
+import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
+import { subscribe } from '../helpers/subscriber.js';
+import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
+
+// Arguments a client got wrong — a cursor it made up, a page size below zero, a NUL byte in a
+// string — answer BAD_USER_INPUT naming the argument, run no SQL, change nothing, and are logged
+// as the client's mistake (below error level, with the request id), not as the server's.
+
+let server: TestServer;
+let a: TenantFixture;
+let b: TenantFixture;
+let token: string;
+const logLines: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
+  server = await startTestServer({ logger: createLogger('info', sink) });
+  a = await createTenantFixture(server.database, { slug: 'args-a', projects: 2, tasksPerProject: 2 });
+  b = await createTenantFixture(server.database, { slug: 'args-b', projects: 1, tasksPerProject: 1 });
+  token = await server.token(a.owner.id, a.slug);
+  await server.request('{ viewer { role } }', { token }); // warms the registry: a refusal then runs no SQL at all
+});
+afterAll(() => server?.close());
+
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+const projectCursor = (id: string) => base64(`GPC:S:${id}`);
+const counts = async () => ({
+  projects: await server.database.prisma.project.count(),
+  tasks: await server.database.prisma.task.count(),
+  comments: await server.database.prisma.comment.count(),
+});
+
+/** Sends `query` as tenant A's owner; asserts the one error is BAD_USER_INPUT naming `fields`, no SQL ran, nothing changed. */
+async function expectRefused(
+  query: string,
+  fields: { field: string; message?: string }[],
+  options: { variables?: Record<string, unknown>; requestId?: string } = {},
+) {
+  const before = await counts();
+  const statements = server.database.statements.length;
+  const { status, body } = await server.request(query, {
+    token,
+    variables: options.variables,
+    headers: options.requestId ? { 'x-request-id': options.requestId } : {},
+  });
+  expect(status).toBe(200);
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors?.[0]).toMatchObject({ message: 'Invalid input', extensions: { code: 'BAD_USER_INPUT' } });
+  expect(body.errors?.[0]?.extensions?.fields).toEqual(
+    fields.map((field) => (field.message ? field : { ...field, message: expect.any(String) })),
+  );
+  expect(JSON.stringify(body)).not.toMatch(/SELECT|INSERT|prisma|GPC|\bat \w+ \(|node_modules|\\u0000/i);
+  expect(server.database.statements.length).toBe(statements);
+  expect(await counts()).toEqual(before);
+  return body;
+}
+
+describe('cursors', () => {
+  // Each decodes (GPC: then a tag Pothos knows), but none is what these connections hand out: a
+  // string cursor holding the row's UUID.
+  const forged = {
+    'a legacy JSON cursor': base64('GPC:J:{"not":"x"}'),
+    'a number cursor': base64('GPC:N:-5'),
+    'a date cursor': base64('GPC:D:2020-01-01'),
+    'a string cursor that is not a UUID': base64('GPC:S:not-a-uuid'),
+    'a UUID in upper case': projectCursor('00000000-0000-4000-8000-00000000000A'),
+    'something else in base64': base64('hello'),
+    'not base64 at all': 'not-a-cursor',
+    'a NUL byte': base64('GPC:S:\u0000'),
+  };
+  const cursorMessage = 'must be a cursor this connection returned';
+
+  for (const [name, cursor] of Object.entries(forged)) {
+    it(`${name} is BAD_USER_INPUT naming after, as a literal or a variable, on every connection`, async () => {
+      const literal = JSON.stringify(cursor);
+      await expectRefused(`{ projects(first: 2, after: ${literal}) { totalCount edges { node { id } } } }`, [
+        { field: 'after', message: cursorMessage },
+      ]);
+      await expectRefused(
+        'query($after: String) { tasks(first: 2, after: $after) { edges { node { id } } } }',
+        [{ field: 'after', message: cursorMessage }],
+        { variables: { after: cursor } },
+      );
+      await expectRefused(
+        `query($id: ID!) { project(id: $id) { name tasks(first: 2, after: ${literal}) { edges { node { id } } } } }`,
+        [{ field: 'after', message: cursorMessage }],
+        { variables: { id: globalId('Project', a.projectIds[0] ?? '') } },
+      );
+      await expectRefused(
+        'query($id: ID!, $c: String) { task(id: $id) { title comments(before: $c, last: 1) { edges { node { body } } } } }',
+        [{ field: 'before', message: cursorMessage }],
+        { variables: { id: globalId('Task', a.taskIds[0] ?? ''), c: cursor } },
+      );
+    });
+  }
+
+  it('a cursor the server handed out pages on; a cursor of another tenant’s row answers like one of no row', async () => {
+    const first = await server.request<{
+      projects: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { endCursor: string } };
+    }>('{ projects(first: 1) { edges { cursor node { id } } pageInfo { endCursor } } }', { token });
+    expect(first.body.errors).toBeUndefined();
+    const next = await server.request<{ projects: { edges: { node: { id: string } }[] } }>(
+      'query($after: String) { projects(first: 5, after: $after) { edges { node { id } } } }',
+      { token, variables: { after: first.body.data?.projects.pageInfo.endCursor } },
+    );
+    expect(next.body.data?.projects.edges.map((edge) => edge.node.id)).toEqual([globalId('Project', a.projectIds[1] ?? '')]);
+
+    const page = 'query($after: String) { projects(first: 5, after: $after) { totalCount edges { node { id } } } }';
+    const theirs = await server.request(page, { token, variables: { after: projectCursor(b.projectIds[0] ?? '') } });
+    const nobodys = await server.request(page, {
+      token,
+      variables: { after: projectCursor('00000000-0000-4000-8000-000000000000') },
+    });
+    expect(theirs.body.errors).toBeUndefined();
+    expect(theirs.status).toBe(nobodys.status);
+    expect(theirs.body).toEqual(nobodys.body);
+  });
+
+  it('a mutation asking for a connection with a forged cursor changes nothing', async () => {
+    await expectRefused(
+      `mutation($input: CreateTaskInput!) { createTask(input: $input) { id comments(after: "${forged['a number cursor']}") { totalCount } } }`,
+      [{ field: 'after' }],
+      { variables: { input: { projectId: globalId('Project', a.projectIds[0] ?? ''), title: 'never created' } } },
+    );
+  });
+});
+
+describe('page sizes', () => {
+  it('first or last below zero is BAD_USER_INPUT naming the argument', async () => {
+    await expectRefused('{ projects(first: -1) { totalCount } }', [{ field: 'first', message: 'must not be negative' }]);
+    await expectRefused(
+      'query($n: Int) { tasks(last: $n) { totalCount } }',
+      [{ field: 'last', message: 'must not be negative' }],
+      {
+        variables: { n: -5 },
+      },
+    );
+    await expectRefused(
+      'query($id: ID!) { task(id: $id) { comments(first: -1) { totalCount } } }',
+      [{ field: 'first', message: 'must not be negative' }],
+      { variables: { id: globalId('Task', a.taskIds[0] ?? '') } },
+    );
+  });
+
+  it('first above the maximum is not refused: the page is cut to 100, as documented (request-hygiene.test.ts counts it)', async () => {
+    const { body } = await server.request<{ projects: { edges: unknown[] } }>(
+      '{ projects(first: 1000) { edges { node { id } } } }',
+      {
+        token,
+      },
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.projects.edges).toHaveLength(2);
+  });
+});
+
+describe('NUL bytes in string arguments', () => {
+  const projectId = () => globalId('Project', a.projectIds[0] ?? '');
+  const taskId = () => globalId('Task', a.taskIds[0] ?? '');
+  const nul = 'a\u0000b';
+  const nulMessage = 'must not contain NUL characters';
+
+  it('in a mutation’s input: refused, naming the field, nothing written', async () => {
+    await expectRefused(
+      'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
+      [{ field: 'input.title', message: nulMessage }],
+      { variables: { input: { projectId: projectId(), title: nul } } },
+    );
+    await expectRefused(
+      'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+      [{ field: 'input.description', message: nulMessage }],
+      { variables: { input: { name: 'fine', description: nul } } },
+    );
+    await expectRefused(
+      'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }',
+      [{ field: 'input.title', message: nulMessage }],
+      { variables: { input: { id: taskId(), title: nul } } },
+    );
+    await expectRefused(`mutation { addComment(input: { taskId: "${taskId()}", body: "x\\u0000y" }) { id } }`, [
+      { field: 'input.body', message: nulMessage },
+    ]);
+  });
+
+  it('anywhere in a mutation: no field of it runs, not even the sound one before it', async () => {
+    const before = await counts();
+    const { body } = await server.request(
+      `mutation {
+        sound: createProject(input: { name: "sound" }) { id }
+        broken: createProject(input: { name: "x\\u0000" }) { id }
+      }`,
+      { token },
+    );
+    expect(body.data).toBeNull();
+    expect(body.errors?.map((error) => [error.path, error.extensions?.code, error.extensions?.fields])).toEqual([
+      [['sound'], 'BAD_USER_INPUT', [{ field: 'input.name', message: nulMessage }]],
+    ]);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('in one field of a query: that field is refused, the others answer', async () => {
+    const { body } = await server.request('query($p: ID!) { viewer { role } project(id: $p) { name } }', {
+      token,
+      variables: { p: nul },
+    });
+    expect(body.data).toEqual({ viewer: { role: 'OWNER' }, project: null });
+    expect(body.errors?.map((error) => [error.path, error.extensions?.fields])).toEqual([
+      [['project'], [{ field: 'id', message: nulMessage }]],
+    ]);
+  });
+
+  it('in a filter or an id: refused, naming the argument', async () => {
+    await expectRefused('query($p: ID) { tasks(projectId: $p) { totalCount } }', [{ field: 'projectId', message: nulMessage }], {
+      variables: { p: nul },
+    });
+    await expectRefused('query($id: ID!) { node(id: $id) { id } }', [{ field: 'id', message: nulMessage }], {
+      variables: { id: `${taskId()}\u0000` },
+    });
+  });
+  it('in a subscription’s arguments, over the websocket: refused before it subscribes, naming the argument', async () => {
+    const subscriber = subscribe(server.url, token, 'TaskChanged', { projectId: nul });
+    await subscriber.received(1);
+    expect(subscriber.messages).toEqual([
+      {
+        ok: false,
+        error: expect.objectContaining({ code: 'BAD_USER_INPUT', fields: [{ field: 'projectId', message: nulMessage }] }),
+      },
+    ]);
+    await subscriber.dispose();
+  });
+});
+
+describe('logs', () => {
+  it('record a client’s mistake below error level, with its request id', async () => {
+    await expectRefused(`{ projects(after: "${base64('GPC:N:-5')}") { totalCount } }`, [{ field: 'after' }], {
+      requestId: 'bad-args-1',
+    });
+    await expectRefused(
+      'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+      [{ field: 'input.name' }],
+      {
+        variables: { input: { name: nul() } },
+        requestId: 'bad-args-2',
+      },
+    );
+    for (const requestId of ['bad-args-1', 'bad-args-2']) {
+      const lines = logLines.filter((line) => line.requestId === requestId);
+      expect(lines.some((line) => line.msg === 'bad user input')).toBe(true);
+      expect(lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+    }
+    expect(logLines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+});
+
+function nul() {
+  return 'name\u0000';
+}
