@@ -91,6 +91,9 @@ builder.scalarType('DateTime', {
     }
     const date = new Date(value);
     if (Number.isNaN(date.getTime())) throw new TypeError('DateTime is not a valid date');
+    // PostgreSQL refuses year 0 and years past its range; refuse them here, naming the variable.
+    if (date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999)
+      throw new TypeError('DateTime must be within the years 0001–9999');
     return date;
   },
 });
