@@ -26,6 +26,9 @@ import { createTenantResolver } from './tenancy/resolve-tenant.js';
 import { TenantRegistry } from './tenancy/tenant-registry.js';
 
 const GRAPHQL_ENDPOINT = '/graphql';
+/** How long a client may take to send its request's headers, and the whole request. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface AppDependencies {
   config: Config;
@@ -129,6 +132,11 @@ export function createApp(deps: AppDependencies): App {
     }
     void yoga(request, response);
   });
+
+  // A client that trickles its headers or body holds a socket: give it a bounded time to finish
+  // sending its request (responses, SSE streams included, are not limited by these).
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
 
   const websockets = attachWebSocketServer({
     server,
