@@ -56,8 +56,8 @@ export function clientError(
     },
   });
   // Raised in a resolver, the request is bound: the mask's log line can name it (never the client's).
-  const request = peekTenant()?.requestId;
-  if (request) noteOrigin(error, request);
+  const tenant = peekTenant();
+  if (tenant) noteOrigin(error, tenant);
   return error;
 }
 

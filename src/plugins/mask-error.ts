@@ -35,7 +35,8 @@ export function createErrorMask(logger: Logger) {
     const original = error.originalError;
     // The mask runs after the execution's tenant context has ended: the request id comes from the
     // error itself when it was raised in a resolver (see error-origin.ts).
-    const requestId = originOf(original) ?? originOf(error) ?? peekTenant()?.requestId;
+    const origin = originOf(original) ?? originOf(error) ?? peekTenant();
+    const requestId = origin?.requestId;
     if (!original || isGraphQLError(original)) {
       const code = (isGraphQLError(original) ? original : error).extensions?.code;
       if (!original || (typeof code === 'string' && CLIENT_CODES.has(code))) {
@@ -61,7 +62,7 @@ export function createErrorMask(logger: Logger) {
     if (isRlsViolation(original)) {
       increment('rls_violation');
       logger.warn(
-        { securityEvent: 'rls_violation', requestId, tenant: peekTenant(), path: error.path },
+        { securityEvent: 'rls_violation', requestId, tenantId: origin?.tenantId, userId: origin?.userId, path: error.path },
         'row-level security refused a statement',
       );
       return coded(error, 'FORBIDDEN');
@@ -84,7 +85,7 @@ export function createErrorMask(logger: Logger) {
       logger.warn({ requestId, path: error.path, code: databaseCode(original) }, 'bad user input reached the database');
       return coded(error, 'BAD_USER_INPUT');
     }
-    logger.error({ requestId, err: original, path: error.path }, 'unexpected error in a resolver');
+    logger.error({ requestId, tenantId: origin?.tenantId, err: original, path: error.path }, 'unexpected error in a resolver');
     return coded(error, 'INTERNAL_SERVER_ERROR');
   };
 }

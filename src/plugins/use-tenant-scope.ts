@@ -1,6 +1,7 @@
 import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { clientError } from '../errors/error-codes.js';
+import { noteOrigin } from '../errors/error-origin.js';
 import { increment } from '../observability/metrics.js';
 import { SubscriberTooSlowError } from '../pubsub/tenant-pubsub.js';
 import type { GraphQLContext } from '../schema/context.js';
@@ -26,6 +27,14 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
       const tenant = (args.contextValue as Partial<GraphQLContext>).tenant;
       if (!tenant) throw new Error('execution started without a resolved tenant');
       setExecuteFn((executeArgs) => runInTenant(tenant, () => executeFn(executeArgs)));
+      return {
+        // The error mask runs after this execution's tenant binding has ended: note on each error
+        // whose it was, so its log line names the request, tenant and user.
+        onExecuteDone({ result }) {
+          if (!('errors' in result)) return;
+          for (const error of result.errors ?? []) noteOrigin(error.originalError ?? error, tenant);
+        },
+      };
     },
     onSubscribe({ args, setSubscribeFn }) {
       const context = args.contextValue as GraphQLContext;

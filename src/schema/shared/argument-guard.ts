@@ -97,7 +97,7 @@ export function guardArguments(schema: GraphQLSchema): GraphQLSchema {
 
 /** The error mask runs once the request's context is gone: tell it which request this was. */
 function rethrowNoted(error: unknown, context: GraphQLContext): never {
-  noteOrigin(error, context.tenant.requestId);
+  noteOrigin(error, context.tenant);
   throw error;
 }
 

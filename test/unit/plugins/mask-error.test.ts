@@ -30,6 +30,22 @@ describe('the error mask', () => {
     expect(counterValue('rls_violation')).toBe(before + 1);
   });
 
+  it('logs an RLS refusal as a security event naming the request, tenant and user the execution noted', () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const original = prismaError('P2039', '42501');
+    noteOrigin(original, { requestId: 'req-rls', tenantId: 'tenant-1', userId: 'user-1' });
+    createErrorMask(createLogger('info', sink))(fromResolver(original));
+    expect(lines).toMatchObject([
+      { level: 40, securityEvent: 'rls_violation', requestId: 'req-rls', tenantId: 'tenant-1', userId: 'user-1', path: ['task'] },
+    ]);
+  });
+
   it('hides SQL, stacks and messages of unexpected errors', () => {
     const masked = mask(fromResolver(new TypeError('cannot read tenant_id of undefined at SELECT ...'))) as GraphQLError;
     expect(masked.message).toBe('Unexpected error');
@@ -63,7 +79,7 @@ describe('the error mask', () => {
       prismaError('P2020'), // out of range
     ];
     for (const [index, original] of refused.entries()) {
-      noteOrigin(original, `req-${index}`);
+      noteOrigin(original, { requestId: `req-${index}` });
       const masked = logged(fromResolver(original)) as GraphQLError;
       expect(masked.message).toBe('Invalid input');
       expect(masked.extensions).toEqual({ code: 'BAD_USER_INPUT' });
