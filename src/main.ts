@@ -7,9 +7,10 @@ import { createDatabase } from './db/create-database.js';
 import { DatabaseInUseError } from './db/data-dir-lock.js';
 import { MigrationError } from './db/migrator.js';
 import { prepareDatabase } from './db/prepare-database.js';
-import { applyRegistryChange, listenForRegistryChanges } from './db/registry-notifications.js';
+import { listenForRegistryChanges } from './db/registry-notifications.js';
 import { createLogger } from './observability/logger.js';
-import { connectRedis, REGISTRY_CHANNEL } from './pubsub/redis.js';
+import { connectRedis } from './pubsub/redis.js';
+import { applyRegistryChangesFromRedis } from './pubsub/redis-registry-changes.js';
 import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
 import { IsolationCheckError } from './tenancy/isolation-check.js';
 
@@ -35,9 +36,9 @@ async function main(): Promise<void> {
       }
     }
 
-    const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl, { logger }) : undefined;
     const app = createApp({ config, database, logger, verifier, graphiqlToken, eventTarget: redis?.eventTarget });
-    await redis?.listen(REGISTRY_CHANNEL, (message) => applyRegistryChange(app.registry, message));
+    if (redis) await applyRegistryChangesFromRedis(redis, app.registry, logger);
     const stopListening = config.databaseUrl
       ? await listenForRegistryChanges(config.databaseUrl, app.registry, (error) =>
           logger.warn({ err: error }, 'registry notifications failed; falling back to the cache TTL'),

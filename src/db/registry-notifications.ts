@@ -17,17 +17,23 @@ export async function notifyRegistryChange(sql: SqlRunner, change: RegistryChang
   await sql.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(change)]);
 }
 
-/** Applies one notified change (from PostgreSQL or Redis); anything malformed is ignored. */
-export function applyRegistryChange(registry: TenantRegistry, payload: string): void {
-  let change: Partial<RegistryChange>;
+/**
+ * Applies one notified change (from PostgreSQL or Redis). Anything malformed — not JSON, JSON that
+ * is not an object, no tenant id — is ignored and answers false, so the caller can count it.
+ */
+export function applyRegistryChange(registry: TenantRegistry, payload: string): boolean {
+  let change: unknown;
   try {
-    change = JSON.parse(payload) as Partial<RegistryChange>;
+    change = JSON.parse(payload);
   } catch {
-    return;
+    return false;
   }
-  if (typeof change.tenantId !== 'string') return;
-  if (typeof change.userId === 'string') registry.invalidateMembership(change.tenantId, change.userId);
-  else registry.invalidateTenant(change.tenantId);
+  if (typeof change !== 'object' || change === null) return false;
+  const { tenantId, userId } = change as Partial<Record<keyof RegistryChange, unknown>>;
+  if (typeof tenantId !== 'string') return false;
+  if (typeof userId === 'string') registry.invalidateMembership(tenantId, userId);
+  else registry.invalidateTenant(tenantId);
+  return true;
 }
 
 /** Applies every change notified on the database to `registry`. Resolves with a stop function. */
