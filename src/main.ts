@@ -40,9 +40,7 @@ async function main(): Promise<void> {
     const app = createApp({ config, database, logger, verifier, graphiqlToken, eventTarget: redis?.eventTarget });
     if (redis) await applyRegistryChangesFromRedis(redis, app.registry, logger);
     const stopListening = config.databaseUrl
-      ? await listenForRegistryChanges(config.databaseUrl, app.registry, (error) =>
-          logger.warn({ err: error }, 'registry notifications failed; falling back to the cache TTL'),
-        )
+      ? await listenForRegistryChanges(config.databaseUrl, app.registry, { logger })
       : async () => {};
     const { url } = await app.start();
     logger.info({ url }, 'tenantgraph is listening');
