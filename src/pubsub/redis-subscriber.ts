@@ -26,7 +26,7 @@ export interface RedisSubscriber {
 export function createRedisSubscriber(client: Redis, logger: Logger): RedisSubscriber {
   const handlers = new Map<string, Set<(message: string) => void>>();
   const resumeListeners: (() => void)[] = [];
-  let subscribed = false;
+  let allSubscribed = false;
   let everReady = false;
   let lostConnection = false;
 
@@ -53,7 +53,7 @@ export function createRedisSubscriber(client: Redis, logger: Logger): RedisSubsc
   });
   client.on('close', () => {
     if (everReady) lostConnection = true;
-    subscribed = false;
+    allSubscribed = false;
   });
   client.on('ready', () => {
     everReady = true;
@@ -61,7 +61,7 @@ export function createRedisSubscriber(client: Redis, logger: Logger): RedisSubsc
     const resubscribed = channels.length > 0 ? send('subscribe', channels) : Promise.resolve(true);
     void resubscribed.then((ok) => {
       if (!ok || client.status !== 'ready') return;
-      subscribed = true;
+      allSubscribed = true;
       if (!lostConnection) return;
       lostConnection = false;
       logger.warn({ channels: channels.length }, 'redis subscriptions re-established; messages in between were missed');
@@ -93,7 +93,7 @@ export function createRedisSubscriber(client: Redis, logger: Logger): RedisSubsc
       };
       return { subscribed, unsubscribe };
     },
-    ready: () => subscribed && client.status === 'ready',
+    ready: () => allSubscribed && client.status === 'ready',
     onResume(listener) {
       resumeListeners.push(listener);
     },
