@@ -67,7 +67,7 @@ afterAll(async () => {
 beforeEach(async () => {
   // A test that failed half-way may have left Redis stopped.
   if (redisDown) await startRedis();
-  await waitFor(() => redisA.ready() && redisB.ready(), 10_000, 'both instances to be connected to Redis');
+  await waitFor(() => redisA.ready() && redisB.ready(), 15_000, 'both instances to be connected to Redis');
 });
 afterEach(() => {
   expect(fatal.splice(0)).toEqual([]);
@@ -88,13 +88,18 @@ async function createTaskOnA(title: string, project = projectId()) {
   return sdk.CreateTask({ input: { projectId: globalId('Project', project), title } });
 }
 
-/** Publishes `title` on A until B's subscriber has it: the subscription may still be on its way to Redis. */
+/**
+ * Creates a task titled `title` on A until B's subscriber has it (the subscription may still be on
+ * its way to Redis): each attempt gets half a second to arrive, all of them 15 s.
+ */
 async function deliveredAcross(subscriber: Awaited<ReturnType<typeof subscribeOnB>>, title: string, project = projectId()) {
-  const deadline = Date.now() + 10_000;
-  while (!subscriber.events.some((event) => event.taskChanged.task?.title === title)) {
+  const arrived = () => subscriber.events.some((event) => event.taskChanged.task?.title === title);
+  const deadline = Date.now() + 15_000;
+  while (!arrived()) {
     if (Date.now() > deadline) throw new Error(`"${title}" never reached instance B`);
     expect((await createTaskOnA(title, project)).ok).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const attempt = Date.now() + 500;
+    while (!arrived() && Date.now() < attempt) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -118,7 +123,7 @@ describe('a Redis outage', () => {
     // A subscription to a channel not yet subscribed cannot reach Redis now; it must work once Redis is back.
     const during = await subscribeOnB(projectId(1));
     await startRedis();
-    await waitFor(() => redisA.ready() && redisB.ready(), 10_000, 'both instances to reconnect and resubscribe');
+    await waitFor(() => redisA.ready() && redisB.ready(), 15_000, 'both instances to reconnect and resubscribe');
     await deliveredAcross(before, 'After the outage');
     await deliveredAcross(during, 'After the outage', projectId(1));
     expect(before.messages.every((message) => message.ok)).toBe(true);
@@ -134,7 +139,7 @@ describe('a Redis outage', () => {
     await expect(redisA.publish(REGISTRY_CHANNEL, JSON.stringify({ tenantId: tenant.id }))).rejects.toThrow();
     try {
       await startRedis();
-      await waitFor(() => redisB.ready(), 10_000, 'instance B to resubscribe');
+      await waitFor(() => redisB.ready(), 15_000, 'instance B to resubscribe');
       expect((await instanceB.app.registry.tenant(tenant.id))?.active).toBe(false);
     } finally {
       await setTenantStatus(database.prisma, tenant.slug, 'ACTIVE');
