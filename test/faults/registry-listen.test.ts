@@ -119,6 +119,17 @@ describe('the registry’s LISTEN connection', () => {
     await until(async () => (await isActive()) === true, 'the reactivation to be notified');
   });
 
+  it('ignores a malformed notification (anyone who can connect may send one) and keeps applying the next', async () => {
+    expect(await eventually(isActive, 'a registry answer')).toBe(true);
+    for (const payload of ['null', 'not json', '42', '{"userId":"x"}']) {
+      await eventually(() => database.sql.query('SELECT pg_notify($1, $2)', ['tenantgraph_registry', payload]), 'a notification');
+    }
+    await suspendAndNotify('SUSPENDED');
+    await until(async () => (await isActive()) === false, 'the suspension to be notified');
+    await suspendAndNotify('ACTIVE');
+    await until(async () => (await isActive()) === true, 'the reactivation to be notified');
+  });
+
   it('stops retrying once stopped', async () => {
     await until(async () => (await listeningBackends()) === 1, 'one listening backend');
     await postgres.terminateBackends('postgres');
