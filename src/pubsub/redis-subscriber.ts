@@ -53,6 +53,8 @@ export function createRedisSubscriber(client: Redis, logger: Logger): RedisSubsc
   });
   client.on('close', () => {
     if (everReady) lostConnection = true;
+    // Once per outage (ioredis reports every failed reconnection as an 'error', logged at debug).
+    if (allSubscribed) logger.warn('redis connection lost; events and registry changes pause until it is back');
     allSubscribed = false;
   });
   client.on('ready', () => {
