@@ -21,6 +21,8 @@ export interface RedisSubscriber {
    * published in between were missed, so whatever they would have invalidated must be dropped.
    */
   onResume(listener: () => void): void;
+  /** Before the connection is closed on purpose: its closing is then no outage to report. */
+  closing(): void;
 }
 
 export function createRedisSubscriber(client: Redis, logger: Logger): RedisSubscriber {
@@ -29,6 +31,7 @@ export function createRedisSubscriber(client: Redis, logger: Logger): RedisSubsc
   let allSubscribed = false;
   let everReady = false;
   let lostConnection = false;
+  let closingOnPurpose = false;
 
   // Failures here are expected while Redis is down; the next 'ready' subscribes again.
   const send = (command: 'subscribe' | 'unsubscribe', channels: string[]) =>
@@ -54,7 +57,8 @@ export function createRedisSubscriber(client: Redis, logger: Logger): RedisSubsc
   client.on('close', () => {
     if (everReady) lostConnection = true;
     // Once per outage (ioredis reports every failed reconnection as an 'error', logged at debug).
-    if (allSubscribed) logger.warn('redis connection lost; events and registry changes pause until it is back');
+    if (allSubscribed && !closingOnPurpose)
+      logger.warn('redis connection lost; events and registry changes pause until it is back');
     allSubscribed = false;
   });
   client.on('ready', () => {
@@ -98,6 +102,9 @@ export function createRedisSubscriber(client: Redis, logger: Logger): RedisSubsc
     ready: () => allSubscribed && client.status === 'ready',
     onResume(listener) {
       resumeListeners.push(listener);
+    },
+    closing() {
+      closingOnPurpose = true;
     },
   };
 }

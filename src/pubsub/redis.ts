@@ -66,6 +66,7 @@ export async function connectRedis(url: string, options: { logger?: Logger } = {
     onResume: (listener) => subscriber.onResume(listener),
     ready: () => publishClient.status === 'ready' && subscriber.ready(),
     async close() {
+      subscriber.closing();
       await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
     },
   };
