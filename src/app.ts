@@ -40,8 +40,13 @@ export interface AppDependencies {
   graphiqlToken?: string;
   /** Where events travel; in-process unless given (several instances share one through Redis). */
   eventTarget?: PubSubEventTarget;
-  /** Other dependencies /readyz reports on besides the database (Redis), each ready or not. */
-  readiness?: Record<string, () => boolean>;
+  /**
+   * Dependencies the server runs degraded without (Redis: events between instances), each ready or
+   * not. /readyz reports them, but their absence does not make the instance unready: Redis is shared,
+   * so failing readiness on it would take every instance out of the load balancer at once, while
+   * queries and mutations still work.
+   */
+  degradedWithout?: Record<string, () => boolean>;
 }
 
 export interface App {
@@ -124,9 +129,9 @@ export function createApp(deps: AppDependencies): App {
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     if (request.url === '/readyz') {
-      void readiness(database, deps.readiness).then((checks) => {
-        const ready = Object.values(checks).every(Boolean);
-        respond(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks });
+      void readiness(database, deps.degradedWithout).then((checks) => {
+        const status = !checks.database ? 'unavailable' : Object.values(checks).every(Boolean) ? 'ready' : 'degraded';
+        respond(response, checks.database ? 200 : 503, { status, checks });
       });
       return;
     }
@@ -144,7 +149,7 @@ export function createApp(deps: AppDependencies): App {
     resolveTenant,
     registry,
     logger,
-    limits: config.subscriptions,
+    limits: { ...config.subscriptions, maxMessageBytes: config.limits.maxBodyBytes },
     persistedOperations,
   });
 

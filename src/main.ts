@@ -7,10 +7,11 @@ import { createDatabase } from './db/create-database.js';
 import { DatabaseInUseError } from './db/data-dir-lock.js';
 import { MigrationError } from './db/migrator.js';
 import { prepareDatabase } from './db/prepare-database.js';
-import { applyRegistryChange, listenForRegistryChanges } from './db/registry-notifications.js';
+import { listenForRegistryChanges } from './db/registry-notifications.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { increment } from './observability/metrics.js';
-import { connectRedis, REGISTRY_CHANNEL } from './pubsub/redis.js';
+import { connectRedis } from './pubsub/redis.js';
+import { applyRegistryChangesFromRedis } from './pubsub/redis-registry-changes.js';
 import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
 import { IsolationCheckError } from './tenancy/isolation-check.js';
 
@@ -44,13 +45,19 @@ async function main(): Promise<void> {
       }
     }
 
-    const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
-    const app = createApp({ config, database, logger, verifier, graphiqlToken, eventTarget: redis?.eventTarget });
-    await redis?.listen(REGISTRY_CHANNEL, (message) => applyRegistryChange(app.registry, message));
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl, { logger }) : undefined;
+    const app = createApp({
+      config,
+      database,
+      logger,
+      verifier,
+      graphiqlToken,
+      eventTarget: redis?.eventTarget,
+      degradedWithout: redis ? { redis: redis.ready } : undefined,
+    });
+    if (redis) await applyRegistryChangesFromRedis(redis, app.registry, logger);
     const stopListening = config.databaseUrl
-      ? await listenForRegistryChanges(config.databaseUrl, app.registry, (error) =>
-          logger.warn({ err: error }, 'registry notifications failed; falling back to the cache TTL'),
-        )
+      ? await listenForRegistryChanges(config.databaseUrl, app.registry, { logger })
       : async () => {};
     const { url } = await app.start();
     logger.info({ url }, 'tenantgraph is listening');

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { clientError } from '../errors/error-codes.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
@@ -12,6 +12,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { findRevocation } from '../tenancy/entitlement.js';
 import { type ResolvedTenant, TenantRejection, type TenantResolver } from '../tenancy/resolve-tenant.js';
 import type { TenantRegistry } from '../tenancy/tenant-registry.js';
+import { createSubscriptionSlots, type SubscriptionSlot } from './subscription-slots.js';
 
 export interface WebSocketServerOptions {
   server: Server;
@@ -28,6 +29,11 @@ export interface WebSocketServerOptions {
     perConnection: number;
     /** Operations one tenant may run at once on this instance, over all its connections. */
     perTenant: number;
+    /**
+     * Largest message a client may send, in bytes: `connection_init` arrives before the caller is
+     * known, and ws would otherwise buffer up to 100 MiB of it.
+     */
+    maxMessageBytes: number;
   };
   /** Which operations may run; the same list HTTP requests are held to. */
   persistedOperations: PersistedOperationList;
@@ -49,10 +55,21 @@ interface ConnectionState {
   resolved: ResolvedTenant;
   authorization: string | undefined;
   tenantHeader: string | undefined;
-  /** Ids of this connection's running operations. */
-  operations: Set<string>;
-  /** The event streams of its running subscriptions, ended first when the server drains. */
-  streams: Map<string, AsyncIterator<unknown>>;
+  /** This connection's running operations, by id. */
+  operations: Map<string, Operation>;
+}
+
+/**
+ * One subscribe message's operation. Ids are not enough to tell operations apart: a client may
+ * complete an id and reuse it at once, while the first operation is still ending (or still being
+ * set up), and graphql-ws reports both ends under the same id. Each message's payload object is
+ * its own, and graphql-ws hands the same one to onSubscribe and onComplete: that is the key.
+ */
+interface Operation {
+  id: string;
+  slot: SubscriptionSlot;
+  /** Its event stream, once subscribed; ended first when the server drains. */
+  stream?: AsyncIterator<unknown>;
 }
 
 interface OperationRoot {
@@ -63,6 +80,18 @@ interface OperationRoot {
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
+/** The id of a client's `complete` message; undefined for anything else (graphql-ws judges those). */
+function completedId(data: RawData): string | undefined {
+  const raw = String(data);
+  if (raw.length > 1_000 || !raw.includes('complete')) return undefined;
+  try {
+    const message = JSON.parse(raw) as { type?: unknown; id?: unknown };
+    return message.type === 'complete' && typeof message.id === 'string' ? message.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * graphql-ws (graphql-transport-ws) on the HTTP server's /graphql path. The token comes from
  * connectionParams, never the URL; the connection is resolved to exactly one tenant at
@@ -70,18 +99,18 @@ const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
  * plugins as HTTP). Idle connections are re-checked on an interval and closed with 4401/4403.
  */
 export function attachWebSocketServer(options: WebSocketServerOptions) {
-  const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
+  const wss = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload: options.limits.maxMessageBytes });
   const connections = new Map<WebSocket, ConnectionState>();
   const { limits } = options;
-  const perTenant = new Map<string, number>();
+  const slots = createSubscriptionSlots(limits.perTenant);
+  const operationOf = new WeakMap<object, Operation>();
   let draining = false;
-  const release = (state: ConnectionState, id: string) => {
-    state.streams.delete(id);
-    if (!state.operations.delete(id)) return;
-    const tenantId = state.resolved.context.tenantId;
-    const left = (perTenant.get(tenantId) ?? 1) - 1;
-    if (left > 0) perTenant.set(tenantId, left);
-    else perTenant.delete(tenantId);
+  // Every way an operation ends comes here, possibly more than once: its slot is given back once,
+  // and its stream (if any) is ended, so nothing keeps listening for a client that left.
+  const end = (state: ConnectionState, operation: Operation) => {
+    if (state.operations.get(operation.id) === operation) state.operations.delete(operation.id);
+    operation.slot.release();
+    operation.stream?.return?.().catch(() => {});
   };
 
   const closeSocket = (socket: WebSocket, code: number, reason: string) => {
@@ -105,7 +134,7 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
         const tenantHeader = text(params['X-Tenant-ID']) ?? text(params['x-tenant-id']);
         try {
           const resolved = await options.resolveTenant({ authorization, tenantHeader, requestId: randomUUID() });
-          connections.set(ctx.extra.socket, { resolved, authorization, tenantHeader, operations: new Set(), streams: new Map() });
+          connections.set(ctx.extra.socket, { resolved, authorization, tenantHeader, operations: new Map() });
           return true;
         } catch (error) {
           if (!(error instanceof TenantRejection)) throw error;
@@ -122,13 +151,12 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
         const state = connections.get(ctx.extra.socket);
         if (!state) return [clientError('UNAUTHENTICATED')];
         if (draining) return [clientError('UNAVAILABLE')];
+        // graphql-ws lets an id be used again only once the client completed it: whatever still
+        // runs under it is over for the client, and must not hold a slot any longer.
+        const previous = state.operations.get(id);
+        if (previous) end(state, previous);
         if (state.operations.size >= limits.perConnection) {
           return [clientError('RATE_LIMITED', { message: `At most ${limits.perConnection} subscriptions per connection` })];
-        }
-        // One tenant cannot take every subscription slot of an instance from the others.
-        if ((perTenant.get(state.resolved.context.tenantId) ?? 0) >= limits.perTenant) {
-          increment('subscription_tenant_limit');
-          return [clientError('RATE_LIMITED', { message: 'Too many subscriptions for this tenant' })];
         }
         const initial: WebSocketInitialContext = {
           websocket: {
@@ -149,17 +177,30 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
-        // Take the slot before the first await, so concurrent subscribe messages cannot overshoot.
-        state.operations.add(id);
-        perTenant.set(state.resolved.context.tenantId, (perTenant.get(state.resolved.context.tenantId) ?? 0) + 1);
+        // One tenant cannot take every subscription slot of an instance from the others. The slot is
+        // taken before the first await, so concurrent subscribe messages cannot overshoot.
+        const slot = slots.take(state.resolved.context.tenantId);
+        if (!slot) {
+          increment('subscription_tenant_limit');
+          return [clientError('RATE_LIMITED', { message: 'Too many subscriptions for this tenant' })];
+        }
+        const running: Operation = { id, slot };
+        state.operations.set(id, running);
+        operationOf.set(payload, running);
         let contextValue: GraphQLContext;
         try {
           contextValue = (await contextFactory()) as unknown as GraphQLContext;
         } catch {
-          release(state, id);
+          end(state, running);
           // The tenant can no longer be resolved: the whole connection is done.
           closeSocket(ctx.extra.socket, 4403, 'Forbidden');
           return [clientError('FORBIDDEN')];
+        }
+        // Completed, or its socket closed, or its id reused, while the context was being made: do
+        // not start it. (graphql-ws sends this error only if the id was reused meanwhile.)
+        if (slot.released || !(id in ctx.subscriptions)) {
+          end(state, running);
+          return [clientError('CONFLICT', { message: `Operation ${id} ended before it started` })];
         }
         return {
           schema,
@@ -170,23 +211,43 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           rootValue: {
             execute,
             subscribe,
-            register: (stream) => state.streams.set(id, stream),
+            register: (stream) => {
+              running.stream = stream;
+              // Ended while graphql-ws was subscribing: nothing will iterate this stream.
+              if (slot.released) end(state, running);
+            },
           } satisfies OperationRoot,
         } as ExecutionArgs;
       },
-      onComplete: (ctx, id) => {
+      // Called when an operation ends, however it ends (done, completed by the client, ended by the
+      // server with an error) — after its stream, so `id` may already name a newer operation.
+      onComplete: (ctx, _id, payload) => {
         const state = connections.get(ctx.extra.socket);
-        if (state) release(state, id);
+        const operation = operationOf.get(payload);
+        if (state && operation) end(state, operation);
       },
       onClose: (ctx) => {
         const state = connections.get(ctx.extra.socket);
-        if (state) for (const id of [...state.operations]) release(state, id);
+        if (state) for (const operation of [...state.operations.values()]) end(state, operation);
         connections.delete(ctx.extra.socket);
       },
     },
     wss,
     options.keepAliveMs ?? 12_000,
   );
+
+  // A client's `complete` ends the operation it names, whatever graphql-ws still knows of it. When
+  // an id is completed and reused at once, graphql-ws's cleanup of the old operation forgets the
+  // new one (it deletes by id), so a later `complete` would not reach it and its slot would be
+  // held until the socket closed.
+  wss.on('connection', (socket) => {
+    socket.on('message', (data) => {
+      const id = completedId(data);
+      const state = id === undefined ? undefined : connections.get(socket);
+      const operation = id === undefined ? undefined : state?.operations.get(id);
+      if (state && operation) end(state, operation);
+    });
+  });
 
   // Idle connections get no message to be checked before: check them on a timer too.
   const recheck = setInterval(() => {
@@ -212,7 +273,9 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
     async close(graceMs = 2_000): Promise<void> {
       draining = true;
       clearInterval(recheck);
-      for (const state of connections.values()) for (const stream of state.streams.values()) void stream.return?.();
+      for (const state of connections.values()) {
+        for (const operation of state.operations.values()) operation.stream?.return?.().catch(() => {});
+      }
       const deadline = Date.now() + graceMs;
       const busy = () => [...connections.values()].some((state) => state.operations.size > 0);
       while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));

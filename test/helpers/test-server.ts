@@ -48,6 +48,8 @@ export async function startTestServer(
     environment?: Record<string, string>;
     /** A shared event bus (Redis) instead of the in-process one. */
     eventTarget?: PubSubEventTarget;
+    /** Dependencies /readyz reports as degraded when away (Redis). */
+    degradedWithout?: Record<string, () => boolean>;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
@@ -64,6 +66,7 @@ export async function startTestServer(
     database,
     logger: options.logger ?? createLogger(config.logLevel),
     eventTarget: options.eventTarget,
+    degradedWithout: options.degradedWithout,
     verifier: createTokenVerifier({ ...config.jwt, devKey }),
   });
   const { url } = await app.start(0, '127.0.0.1');

@@ -159,7 +159,9 @@ describe('npm run cli', () => {
   if (process.env.TEST_DATABASE_URL)
     it('reaches a running server’s registry at once through LISTEN/NOTIFY', async () => {
       const { database, app } = await serverOnSameDatabase();
-      const stop = await listenForRegistryChanges(process.env.DATABASE_URL ?? '', app.registry, () => {});
+      const stop = await listenForRegistryChanges(process.env.DATABASE_URL ?? '', app.registry, {
+        logger: createLogger('silent'),
+      });
       try {
         const token = (await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co')).out;
         const ask = async () =>

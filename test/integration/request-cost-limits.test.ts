@@ -161,3 +161,18 @@ describe('an operation may cost at most MAX_COST, judged before any SQL', () => 
     expect(large.body.errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
   });
 });
+
+describe('a websocket before its connection_init is accepted', () => {
+  it('is closed (1009) by a message over MAX_BODY_BYTES instead of buffering it', async () => {
+    const { WebSocket } = await import('ws');
+    const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws');
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.on('error', () => {});
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(70_000) } }));
+    expect(await closed).toBe(1009);
+  });
+});
