@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/observability/logger.js';
+import { capturedLogs } from '../helpers/captured-logs.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
 import { subscribe } from '../helpers/subscriber.js';
 import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -13,16 +12,10 @@ let server: TestServer;
 let a: TenantFixture;
 let b: TenantFixture;
 let token: string;
-const logLines: Record<string, unknown>[] = [];
+const { logger, lines: logLines } = capturedLogs();
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
-      done();
-    },
-  });
-  server = await startTestServer({ logger: createLogger('info', sink) });
+  server = await startTestServer({ logger });
   a = await createTenantFixture(server.database, { slug: 'args-a', projects: 2, tasksPerProject: 2 });
   b = await createTenantFixture(server.database, { slug: 'args-b', projects: 1, tasksPerProject: 1 });
   token = await server.token(a.owner.id, a.slug);

@@ -1,22 +1,15 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/observability/logger.js';
+import { capturedLogs } from '../helpers/captured-logs.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
 let a: TenantFixture;
 let token: string;
-const logLines: Record<string, unknown>[] = [];
+const { logger, lines: logLines } = capturedLogs();
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
-      done();
-    },
-  });
-  server = await startTestServer({ logger: createLogger('info', sink) });
+  server = await startTestServer({ logger });
   a = await createTenantFixture(server.database, { slug: 'hygiene', projects: 1, tasksPerProject: 1 });
   token = await server.token(a.owner.id, a.slug);
 });

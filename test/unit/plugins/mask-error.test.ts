@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { clientError } from '../../../src/errors/error-codes.js';
@@ -6,6 +5,7 @@ import { noteOrigin } from '../../../src/errors/error-origin.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { counterValue } from '../../../src/observability/metrics.js';
 import { createErrorMask } from '../../../src/plugins/mask-error.js';
+import { capturedLogs } from '../../helpers/captured-logs.js';
 
 const mask = createErrorMask(createLogger('silent'));
 const fromResolver = (original: Error) => new GraphQLError(original.message, { originalError: original, path: ['task'] });
@@ -31,16 +31,10 @@ describe('the error mask', () => {
   });
 
   it('logs an RLS refusal as a security event naming the request, tenant and user the execution noted', () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
+    const { logger, lines } = capturedLogs();
     const original = prismaError('P2039', '42501');
     noteOrigin(original, { requestId: 'req-rls', tenantId: 'tenant-1', userId: 'user-1' });
-    createErrorMask(createLogger('info', sink))(fromResolver(original));
+    createErrorMask(logger)(fromResolver(original));
     expect(lines).toMatchObject([
       { level: 40, securityEvent: 'rls_violation', requestId: 'req-rls', tenantId: 'tenant-1', userId: 'user-1', path: ['task'] },
     ]);
@@ -63,14 +57,8 @@ describe('the error mask', () => {
   });
 
   it('maps a value the database refused (SQLSTATE class 22, or Prisma’s code for it) to BAD_USER_INPUT, logged at warn with the request id', () => {
-    const lines: { level: number; msg: string; requestId?: string; code?: string }[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
-    const logged = createErrorMask(createLogger('info', sink));
+    const { logger, lines } = capturedLogs();
+    const logged = createErrorMask(logger);
     const refused = [
       prismaError('P2007', '22P02'), // invalid text for a UUID
       prismaError('P2039', '22021'), // a NUL byte in text
