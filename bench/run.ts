@@ -326,11 +326,17 @@ if (selected('abuse')) {
     if (result.errors > 0 || result.non2xx > 0) throw new Error(`abuse: the quiet tenant got ${result.non2xx} non-2xx`);
     return result.p99;
   };
+  // The control: the same flood aimed at another process that refuses it the same way, so the row
+  // shows what the attacker's own CPU takes from this 2-core machine, apart from the server's share.
+  const sink = fork('bench/refusing-sink.ts', { execArgv: ['--import', 'tsx'] });
+  const sinkUrl = await new Promise<string>((resolve) => sink.once('message', (url) => resolve(String(url))));
   const attackers = {
     anonymous: () => drive(isolated.url, anonymousFlood, DURATION + 1, 2),
+    elsewhere: () => drive(sinkUrl, anonymousFlood, DURATION + 1, 2),
     costliest: () => drive(isolated.url, expensiveRequests, DURATION + 1, 2),
   };
   const scenarios: [string, (keyof typeof attackers)[]][] = [
+    ['(control) anonymous 16 MB documents sent to another process', ['elsewhere']],
     ['anonymous 16 MB documents', ['anonymous']],
     ['the costliest allowed read', ['costliest']],
     ['both at once', ['anonymous', 'costliest']],
@@ -366,6 +372,7 @@ if (selected('abuse')) {
       range: [ratios[0] as number, ratios[ratios.length - 1] as number],
     });
   }
+  sink.kill();
 }
 
 // --- Micro-measures ---------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ let token: string;
 const { logger, lines: logLines } = capturedLogs();
 
 beforeAll(async () => {
-  server = await startTestServer({ logger });
+  // The registry answers stay warm for the whole file (a slow machine outlived the default 5 s
+  // between two requests, and the refresh counted as the refused operation's SQL).
+  server = await startTestServer({ logger, registryTtlMs: 60_000 });
   a = await createTenantFixture(server.database, { slug: 'args-a', projects: 2, tasksPerProject: 2 });
   b = await createTenantFixture(server.database, { slug: 'args-b', projects: 1, tasksPerProject: 1 });
   token = await server.token(a.owner.id, a.slug);
