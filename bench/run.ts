@@ -24,6 +24,7 @@ import { createTenantResolver } from '../src/tenancy/resolve-tenant.js';
 import { runInTenant } from '../src/tenancy/tenant-context.js';
 import { startBaselineServer } from './baseline-server.js';
 import type { LoadJob, LoadResult } from './load.js';
+import { seedManyTenants } from './many-tenants.js';
 import { POSTGRAPHILE_NESTED, startPostGraphilePeer } from './peer-postgraphile.js';
 import { BENCH_WRITE_TITLE, type BenchTenant, removeBenchWrites, seedBenchData } from './seed.js';
 import type { SocketJob } from './socket-load.js';
@@ -289,6 +290,12 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
   }
 }
 
+/** A full garbage collection, for memory measures. */
+const gc = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
 // --- Abuse: a quiet tenant while others attack --------------------------------------------------------
 
 /**
@@ -375,6 +382,93 @@ if (selected('abuse')) {
   sink.kill();
 }
 
+// --- Many tenants: the long tail ---------------------------------------------------------------------
+
+/**
+ * The same requests spread over 20 tenants and over MANY_TENANTS (2,000 and 10,000 small tenants:
+ * an owner, 3 projects, a task each), rounds of 20, N, N, 20; the ratio of N's req/s and p99 to
+ * 20's, the median round's. Then the server process's RSS (after GC) and registry queries per
+ * request. A server whose cost does not grow with the number of active tenants reads 1.00×.
+ */
+const MANY_TENANTS = (process.env.BENCH_MANY_TENANTS ?? '2000,10000').split(',').map(Number);
+interface ManyRow {
+  tenants: number;
+  workload: string;
+  ratio: number;
+  range: [number, number];
+  p99Ratio: number;
+  registryPerRequest: number;
+}
+const manyRows: ManyRow[] = [];
+const manyRss: { tenants: number; rssMb: number }[] = [];
+if (selected('many')) {
+  const rssMb = () => {
+    gc();
+    return process.memoryUsage().rss / 2 ** 20;
+  };
+  manyRss.push({ tenants: 0, rssMb: rssMb() });
+  const smallTenants = await seedManyTenants(database, Math.max(...MANY_TENANTS));
+  const manyTokens: string[] = [];
+  for (const tenant of smallTenants) {
+    manyTokens.push(await issueDevToken(devKey, { ...config.jwt, userId: tenant.ownerId, tenant: tenant.slug, ttl: '2h' }));
+  }
+  const SMALL_NESTED = '{ projects(first: 3) { edges { node { id name tasks(first: 3) { edges { node { id title } } } } } } }';
+  const manyWorkloads: [string, (index: number) => string][] = [
+    ['point reads', (index) => body(POINT, { id: encodeGlobalID('Task', smallTenants[index]?.taskId ?? '') })],
+    ['nested read 3×3', () => body(SMALL_NESTED)],
+    [
+      'writes (updateTask)',
+      (index) =>
+        body(UPDATE, {
+          input: { id: encodeGlobalID('Task', smallTenants[index]?.taskId ?? ''), status: pick(['TODO', 'DONE']) },
+        }),
+    ],
+  ];
+  const over = (count: number, make: (index: number) => string) =>
+    Array.from({ length: Math.max(count, 2_000) }, (_, i) => {
+      const index = i % count;
+      return { token: manyTokens[index] as string, body: make(index) };
+    });
+  for (const count of MANY_TENANTS) {
+    for (const [workload, make] of manyWorkloads) {
+      const few = over(20, make);
+      const many = over(count, make);
+      await drive(isolated.url, many, 2); // warm-up: every tenant once (registry, clients)
+      const ratios: number[] = [];
+      const p99Ratios: number[] = [];
+      let registryQueries = 0;
+      let manyRequests = 0;
+      for (let round = 0; round < Math.max(3, Math.floor(ROUNDS / 2)); round++) {
+        const results: LoadResult[] = [];
+        for (const requests of [few, many, many, few]) {
+          const queriesBefore = counterValue('registry_query');
+          const result = await drive(isolated.url, requests);
+          if (result.errors > 0 || result.non2xx > 0) throw new Error(`many tenants, ${workload}: ${result.non2xx} non-2xx`);
+          if (requests === many) {
+            registryQueries += counterValue('registry_query') - queriesBefore;
+            manyRequests += result.requests;
+          }
+          results.push(result);
+        }
+        const [a1, b1, b2, a2] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
+        ratios.push((b1.requestsPerSecond + b2.requestsPerSecond) / (a1.requestsPerSecond + a2.requestsPerSecond));
+        p99Ratios.push((b1.p99 + b2.p99) / (a1.p99 + a2.p99));
+      }
+      ratios.sort((x, y) => x - y);
+      p99Ratios.sort((x, y) => x - y);
+      manyRows.push({
+        tenants: count,
+        workload,
+        ratio: ratios[Math.floor(ratios.length / 2)] as number,
+        range: [ratios[0] as number, ratios[ratios.length - 1] as number],
+        p99Ratio: p99Ratios[Math.floor(p99Ratios.length / 2)] as number,
+        registryPerRequest: registryQueries / manyRequests,
+      });
+    }
+    manyRss.push({ tenants: count, rssMb: rssMb() });
+  }
+}
+
 // --- Micro-measures ---------------------------------------------------------------------------------
 
 const resolveTenant = createTenantResolver({ verifier, registry: app.registry, tenantClaim: config.jwt.tenantClaim });
@@ -400,11 +494,6 @@ for (let i = 0; i < recheckRuns; i++) await findRevocation(app.registry, resolve
 const recheckMicros = Number(process.hrtime.bigint() - recheckStarted) / 1e3 / recheckRuns;
 
 // --- Subscriptions ---------------------------------------------------------------------------------
-
-const gc = (() => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
 
 interface Delivered {
   received: number;
@@ -578,6 +667,19 @@ if (abuseRows.length > 0) {
       (row) =>
         `| 6 abuse: ${row.attack} | ${fixed(row.alone, 0)} ms | ${fixed(row.attacked, 0)} ms | ${fixed(row.ratio, 2)}× | ${fixed(row.range[0], 2)}–${fixed(row.range[1], 2)} | ≤ 1.5× |`,
     ),
+  );
+}
+if (manyRows.length > 0) {
+  lines.push(
+    '',
+    "| many tenants: the same requests over N tenants against over 20 | N | req/s ratio (median round) | rounds' range | p99 ratio | registry queries per request (N) | target |",
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...manyRows.map(
+      (row) =>
+        `| 7 many tenants: ${row.workload} | ${row.tenants} | ${fixed(row.ratio, 2)}× | ${fixed(row.range[0], 2)}–${fixed(row.range[1], 2)} | ${fixed(row.p99Ratio, 2)}× | ${fixed(row.registryPerRequest, 3)} | ≥ 0.90×, p99 ≤ 1.5× |`,
+    ),
+    '',
+    `Server RSS after GC: ${manyRss.map((entry) => `${entry.tenants === 0 ? 'before' : `after ${entry.tenants} tenants`} ${fixed(entry.rssMb, 0)} MB`).join(', ')} (target < 300 MB after 10,000, flat ±10% from 2,000 to 10,000).`,
   );
 }
 if (documentMemory) {
