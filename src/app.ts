@@ -12,6 +12,7 @@ import type { Logger } from './observability/logger.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { createErrorMask } from './plugins/mask-error.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
+import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -20,6 +21,7 @@ import { useTenantScope } from './plugins/use-tenant-scope.js';
 import { createTenantPubSub, type PubSubEventTarget, type TenantPubSub } from './pubsub/tenant-pubsub.js';
 import { createRequestContext, type GraphQLContext } from './schema/context.js';
 import { schema } from './schema/index.js';
+import { createSubscriptionSlots } from './subscriptions/subscription-slots.js';
 import { attachWebSocketServer, type WebSocketInitialContext } from './subscriptions/websocket-server.js';
 import { findRevocation } from './tenancy/entitlement.js';
 import { createTenantResolver } from './tenancy/resolve-tenant.js';
@@ -70,6 +72,7 @@ export function createApp(deps: AppDependencies): App {
   const persistedOperations = loadPersistedOperationList({ only: config.persistedOperationsOnly });
   const authenticateFirst = useAuthenticateFirst({ resolveTenant, logger, graphqlEndpoint: GRAPHQL_ENDPOINT });
   const { limits } = config;
+  const subscriptionSlots = createSubscriptionSlots(config.subscriptions.perTenant);
 
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
@@ -104,6 +107,7 @@ export function createApp(deps: AppDependencies): App {
         contextForMessage: (context) => ({ ...context, loaders: createLoaders(context.db, context.tenant.tenantId) }),
         revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
       }),
+      useHttpSubscriptionSlots(subscriptionSlots),
       useOperationLog(logger),
     ],
     // The tenant was resolved once, before the body was read (HTTP), or at connection_init and
@@ -150,6 +154,7 @@ export function createApp(deps: AppDependencies): App {
     registry,
     logger,
     limits: { ...config.subscriptions, maxMessageBytes: config.limits.maxBodyBytes },
+    slots: subscriptionSlots,
     persistedOperations,
   });
 

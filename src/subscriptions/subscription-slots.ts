@@ -5,12 +5,17 @@ export interface SubscriptionSlot {
   release(): void;
 }
 
+export interface SubscriptionSlots {
+  /** A slot of `tenantId`'s, or undefined when all of them are taken. */
+  take(tenantId: string): SubscriptionSlot | undefined;
+}
+
 /**
  * How many operations each tenant runs on this instance, as claims rather than a bare counter: a
  * claim can only be given back once, so an operation that ends by two routes at once (its complete
  * and its socket closing) cannot give back another operation's slot.
  */
-export function createSubscriptionSlots(perTenant: number) {
+export function createSubscriptionSlots(perTenant: number): SubscriptionSlots {
   const held = new Map<string, number>();
   return {
     /** A slot of `tenantId`'s, or undefined when all of them are taken. */

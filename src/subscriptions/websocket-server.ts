@@ -12,7 +12,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { findRevocation } from '../tenancy/entitlement.js';
 import { type ResolvedTenant, TenantRejection, type TenantResolver } from '../tenancy/resolve-tenant.js';
 import type { TenantRegistry } from '../tenancy/tenant-registry.js';
-import { createSubscriptionSlots, type SubscriptionSlot } from './subscription-slots.js';
+import type { SubscriptionSlot, SubscriptionSlots } from './subscription-slots.js';
 
 export interface WebSocketServerOptions {
   server: Server;
@@ -35,6 +35,8 @@ export interface WebSocketServerOptions {
      */
     maxMessageBytes: number;
   };
+  /** Each tenant's budget of running operations on this instance, shared with HTTP subscriptions. */
+  slots: SubscriptionSlots;
   /** Which operations may run; the same list HTTP requests are held to. */
   persistedOperations: PersistedOperationList;
   /** Protocol-level ping interval that keeps idle connections (and proxies) alive. */
@@ -102,7 +104,7 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
   const wss = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload: options.limits.maxMessageBytes });
   const connections = new Map<WebSocket, ConnectionState>();
   const { limits } = options;
-  const slots = createSubscriptionSlots(limits.perTenant);
+  const slots = options.slots;
   const operationOf = new WeakMap<object, Operation>();
   let draining = false;
   // Every way an operation ends comes here, possibly more than once: its slot is given back once,

@@ -53,6 +53,37 @@ function publishProjectEvent(tenant: TenantFixture) {
   server.app.pubsub.publish({ type: 'project', tenantId: tenant.id, projectId: tenant.projectIds[0] ?? '', kind: 'UPDATED' });
 }
 
+/** A subscription over server-sent events: what it has received so far, and a way to leave. */
+async function overSse(tenant: TenantFixture) {
+  const controller = new AbortController();
+  const response = await fetch(server.url, {
+    method: 'POST',
+    signal: controller.signal,
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      authorization: `Bearer ${await server.token(tenant.owner.id, tenant.slug)}`,
+    },
+    body: JSON.stringify({ query: 'subscription { projectChanged { kind } }' }),
+  });
+  const stream = { text: '', ended: false, leave: () => controller.abort() };
+  const reader = response.body?.getReader();
+  void (async () => {
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) break;
+        stream.text += decoder.decode(chunk.value);
+      }
+    } catch {
+      // aborted by leave()
+    }
+    stream.ended = true;
+  })();
+  return stream;
+}
+
 describe('subscription limits', () => {
   it('refuse a connection’s subscription beyond its limit, with RATE_LIMITED, and keep the others running', async () => {
     const one = await connection(a);
@@ -94,6 +125,30 @@ describe('subscription limits', () => {
     await waitFor(() => third.results[0]?.events === 1, 3_000, 'the freed slot to work');
     expect(third.results[0]?.code).toBeUndefined();
     await Promise.all([second.client.close(), other.client.close(), third.client.close()]);
+  });
+
+  it('count subscriptions over server-sent events against the same per-tenant budget, and free their slots when the client leaves', async () => {
+    const c = await createTenantFixture(server.database, { projects: 1, tasksPerProject: 0 });
+    const held = [await overSse(c), await overSse(c), await overSse(c)];
+    await settle();
+    const refused = await overSse(c);
+    await waitFor(() => refused.text.includes('RATE_LIMITED'), 3_000, 'the fourth SSE subscription to be refused');
+    // The websocket path draws on the same budget.
+    const socket = await connection(c);
+    socket.open(1);
+    await waitFor(() => socket.results[0]?.code !== undefined, 3_000, 'the websocket subscription to be refused');
+    expect(socket.results[0]?.code).toBe('RATE_LIMITED');
+    await socket.client.close();
+
+    held[0]?.leave();
+    await waitFor(() => held[0]?.ended === true, 3_000, 'the first SSE stream to end');
+    await settle();
+    const next = await overSse(c);
+    await settle();
+    server.app.pubsub.publish({ type: 'project', tenantId: c.id, projectId: c.projectIds[0] ?? '', kind: 'UPDATED' });
+    await waitFor(() => next.text.includes('UPDATED'), 3_000, 'the freed slot to carry an event');
+    expect(held.slice(1).every((stream) => stream.text.includes('UPDATED'))).toBe(true);
+    for (const stream of [...held, refused, next]) stream.leave();
   });
 
   it('end a subscriber that falls more than SUBSCRIPTION_BUFFER events behind with SUBSCRIBER_TOO_SLOW, after what it holds', async () => {
