@@ -18,7 +18,9 @@ export function useHttpSubscriptionSlots(slots: SubscriptionSlots): Plugin<Graph
       const slot = slots.take(context.tenant.tenantId);
       if (!slot) {
         increment('subscription_tenant_limit');
-        setResultAndStopExecution({ errors: [clientError('RATE_LIMITED', { message: 'Too many subscriptions for this tenant' })] });
+        setResultAndStopExecution({
+          errors: [clientError('RATE_LIMITED', { message: 'Too many subscriptions for this tenant' })],
+        });
         return;
       }
       return {
