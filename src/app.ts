@@ -7,8 +7,10 @@ import type { Config } from './config/config.js';
 import type { Database } from './db/create-database.js';
 import { createRegistrySource } from './db/registry-source.js';
 import { createTenantDbs } from './db/tenant-db.js';
+import { clientError } from './errors/error-codes.js';
 import { createLoaders } from './loaders/create-loaders.js';
 import type { Logger } from './observability/logger.js';
+import { counterValue, increment } from './observability/metrics.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { createErrorMask } from './plugins/mask-error.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
@@ -24,10 +26,11 @@ import { schema } from './schema/index.js';
 import { createSubscriptionSlots } from './subscriptions/subscription-slots.js';
 import { attachWebSocketServer, type WebSocketInitialContext } from './subscriptions/websocket-server.js';
 import { findRevocation } from './tenancy/entitlement.js';
-import { createTenantResolver } from './tenancy/resolve-tenant.js';
+import { createTenantResolver, TenantRejection } from './tenancy/resolve-tenant.js';
 import { TenantRegistry } from './tenancy/tenant-registry.js';
 
 const GRAPHQL_ENDPOINT = '/graphql';
+const HEALTH_ENDPOINT = '/healthz';
 /** How long a client may take to send its request's headers, and the whole request. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -81,7 +84,7 @@ export function createApp(deps: AppDependencies): App {
     maxRequestBodySize: limits.maxBodyBytes,
     parserAndValidationCache: boundedDocumentCache(),
     landingPage: false,
-    healthCheckEndpoint: '/healthz',
+    healthCheckEndpoint: HEALTH_ENDPOINT,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
@@ -114,14 +117,9 @@ export function createApp(deps: AppDependencies): App {
     // again for this operation (websocket); without it nothing downstream runs.
     context: async (initial) => {
       const websocket = (initial as Partial<WebSocketInitialContext>).websocket;
-      const resolved = websocket
-        ? await resolveTenant({
-            authorization: websocket.authorization,
-            tenantHeader: websocket.tenantHeader,
-            requestId: websocket.requestId,
-          })
-        : authenticateFirst.resolvedOf(initial.request);
-      if (!resolved) throw new Error('a GraphQL request reached the context factory without a resolved tenant');
+      const resolved = websocket ? await resolveForOperation(websocket) : authenticateFirst.resolvedOf(initial.request);
+      // Fails closed: a request that was not resolved before its body was read is not served.
+      if (!resolved) throw clientError('UNAUTHENTICATED', { http: true });
       return createRequestContext(resolved, {
         db: tenantDbs.for(resolved.context.tenantId),
         pubsub,
@@ -131,12 +129,46 @@ export function createApp(deps: AppDependencies): App {
     },
   });
 
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    if (request.url === '/readyz') {
-      void readiness(database, deps.degradedWithout).then((checks) => {
-        const status = !checks.database ? 'unavailable' : Object.values(checks).every(Boolean) ? 'ready' : 'degraded';
-        respond(response, checks.database ? 200 : 503, { status, checks });
+  /**
+   * A websocket operation's tenant, resolved again from its connection's token: coded errors only,
+   * because Yoga masks anything else the context factory throws as an unexpected error.
+   */
+  async function resolveForOperation(websocket: WebSocketInitialContext['websocket']) {
+    try {
+      return await resolveTenant({
+        authorization: websocket.authorization,
+        tenantHeader: websocket.tenantHeader,
+        requestId: websocket.requestId,
       });
+    } catch (error) {
+      if (error instanceof TenantRejection) {
+        increment('tenant_resolution_failed');
+        logger.warn(
+          { requestId: websocket.requestId, status: error.status, reason: error.reason },
+          'operation rejected by tenant resolution',
+        );
+        throw clientError(error.code);
+      }
+      increment('database_unavailable');
+      logger.warn({ requestId: websocket.requestId, err: error }, 'operation refused: registry unavailable');
+      throw clientError('UNAVAILABLE');
+    }
+  }
+
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const path = request.url?.split('?', 1)[0];
+    if (path === '/readyz') {
+      void readiness(database, deps.degradedWithout).then((checks) => {
+        const ready = checks.database && checks.process;
+        const status = !ready ? 'unavailable' : Object.values(checks).every(Boolean) ? 'ready' : 'degraded';
+        respond(response, ready ? 200 : 503, { status, checks });
+      });
+      return;
+    }
+    // Exactly these paths: Yoga would also serve GraphQL on any path ending in /graphql or
+    // /graphql/, where useAuthenticateFirst (which knows only the endpoint) would not stand first.
+    if (path !== GRAPHQL_ENDPOINT && path !== HEALTH_ENDPOINT) {
+      respond(response, 404, { errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
       return;
     }
     void yoga(request, response);
@@ -201,7 +233,13 @@ async function readiness(database: Database, others: Record<string, () => boolea
   );
   const databaseReady = await Promise.race([answered, timeout]);
   clearTimeout(timer);
-  return { database: databaseReady, ...Object.fromEntries(Object.entries(others).map(([name, ready]) => [name, ready()])) };
+  return {
+    database: databaseReady,
+    // After an uncaught exception the process carries on serving (main.ts), but its state is not
+    // to be trusted: it reports itself unready so that an orchestrator replaces it.
+    process: counterValue('uncaught_exception') === 0,
+    ...Object.fromEntries(Object.entries(others).map(([name, ready]) => [name, ready()])),
+  };
 }
 
 function respond(response: ServerResponse, status: number, body: unknown): void {

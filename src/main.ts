@@ -88,7 +88,9 @@ async function main(): Promise<void> {
 /**
  * The last resort: an error event or a rejected promise that nothing owned. Each is a bug (every
  * one has an owner where it arises), so it is logged and counted — the fault tests fail on the
- * log line — but it does not end the process and with it every tenant's requests.
+ * log line — but it does not end the process and with it every tenant's requests in flight. After
+ * an uncaught exception the process's state is not to be trusted, so /readyz turns 503 and an
+ * orchestrator replaces the instance once it has drained.
  */
 function handleWhatNothingElseDid(logger: Logger): void {
   process.on('unhandledRejection', (reason) => {
@@ -97,6 +99,7 @@ function handleWhatNothingElseDid(logger: Logger): void {
   });
   process.on('uncaughtException', (error) => {
     increment('unhandled_error');
+    increment('uncaught_exception');
     logger.error({ err: error, lastResort: true }, 'uncaught exception (last resort)');
   });
 }

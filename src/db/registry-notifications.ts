@@ -67,11 +67,14 @@ export async function listenForRegistryChanges(
 
   const listen = async (): Promise<pg.Client> => {
     // A server that does not answer must not stall the retries forever.
-    const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+    // TCP keepalive: after a network partition the connection would otherwise never end, and never
+    // come back, while notifications silently stopped.
+    const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, keepAlive: true });
     // pg emits 'error' when the server ends the connection; without a listener that ends the process.
     client.on('error', (error) => logger.warn({ err: error }, 'registry notification connection failed'));
     client.on('notification', (message) => {
-      if (message.channel === CHANNEL && message.payload) applyRegistryChange(registry, message.payload);
+      if (message.channel !== CHANNEL) return;
+      if (!message.payload || !applyRegistryChange(registry, message.payload)) increment('registry_notification_dropped');
     });
     try {
       await client.connect();

@@ -24,8 +24,12 @@ export type CounterName =
   | 'redis_publish_failed'
   | 'redis_message_dropped'
   | 'registry_listen_reconnected'
+  /** A NOTIFY on the registry channel that is not a registry change (ignored). */
+  | 'registry_notification_dropped'
   /** An error or rejection nothing else handled (the last-resort handler). */
-  | 'unhandled_error';
+  | 'unhandled_error'
+  /** Of those, the uncaught exceptions: after one, /readyz answers 503. */
+  | 'uncaught_exception';
 
 export function increment(name: CounterName, by = 1): void {
   counters.set(name, (counters.get(name) ?? 0) + by);

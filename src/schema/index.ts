@@ -1,5 +1,6 @@
 import { builder } from './builder.js';
 import { guardArguments } from './shared/argument-guard.js';
+import { limitSubscriptionCost } from './shared/operation-cost.js';
 import './shared/enums.js';
 import './viewer/viewer.type.js';
 import './member/member.type.js';
@@ -15,4 +16,4 @@ import './comment/comment.subscriptions.js';
 import './task/task.subscriptions.js';
 import './project/project.subscriptions.js';
 
-export const schema = guardArguments(builder.toSchema({ sortSchema: true }));
+export const schema = limitSubscriptionCost(guardArguments(builder.toSchema({ sortSchema: true })));

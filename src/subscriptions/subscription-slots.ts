@@ -18,7 +18,6 @@ export interface SubscriptionSlots {
 export function createSubscriptionSlots(perTenant: number): SubscriptionSlots {
   const held = new Map<string, number>();
   return {
-    /** A slot of `tenantId`'s, or undefined when all of them are taken. */
     take(tenantId: string): SubscriptionSlot | undefined {
       const taken = held.get(tenantId) ?? 0;
       if (taken >= perTenant) return undefined;

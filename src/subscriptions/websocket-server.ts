@@ -80,6 +80,9 @@ interface OperationRoot {
   register(stream: AsyncIterator<unknown>): void;
 }
 
+/** WebSocket close code 1013, "Try Again Later": the server cannot take the connection now. */
+const TRY_AGAIN_LATER = 1013;
+
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 /** The id of a client's `complete` message; undefined for anything else (graphql-ws judges those). */
@@ -139,7 +142,13 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           connections.set(ctx.extra.socket, { resolved, authorization, tenantHeader, operations: new Map() });
           return true;
         } catch (error) {
-          if (!(error instanceof TenantRejection)) throw error;
+          if (!(error instanceof TenantRejection)) {
+            // The registry could not be read (PostgreSQL away): try again later, not "forbidden".
+            increment('database_unavailable');
+            options.logger.warn({ err: error, transport: 'websocket' }, 'connection refused: registry unavailable');
+            closeSocket(ctx.extra.socket, TRY_AGAIN_LATER, 'Service unavailable');
+            return false;
+          }
           increment('tenant_resolution_failed');
           options.logger.warn(
             { status: error.status, reason: error.reason, transport: 'websocket' },
@@ -192,8 +201,11 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
         let contextValue: GraphQLContext;
         try {
           contextValue = (await contextFactory()) as unknown as GraphQLContext;
-        } catch {
+        } catch (error) {
           end(state, running);
+          // The context factory answers with a coded error (see app.ts). The registry could not be
+          // read: this operation may succeed later, and the socket stays.
+          if ((error as GraphQLError).extensions?.code === 'UNAVAILABLE') return [clientError('UNAVAILABLE')];
           // The tenant can no longer be resolved: the whole connection is done.
           closeSocket(ctx.extra.socket, 4403, 'Forbidden');
           return [clientError('FORBIDDEN')];

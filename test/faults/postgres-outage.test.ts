@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { loadOrCreateDevSigningKey } from '../../src/auth/dev-signing-key.js';
 import { issueDevToken } from '../../src/auth/issue-token.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -84,6 +85,16 @@ function idsIn(answer: Answer): string[] {
   )?.edges;
   const raw = (projects ?? []).flatMap(({ node }) => [node.id, ...node.tasks.edges.map((edge) => edge.node.id)]);
   return raw.map((id) => decodeGlobalID(id).id);
+}
+
+/** Opens a websocket, sends connection_init with `token`, and resolves with the code it is closed with. */
+async function websocketCloseCode(token: string): Promise<number> {
+  const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws');
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('open', resolve));
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
+  return closed;
 }
 
 /** Waits until `tenant` reads its projects again; how long it took. */
@@ -173,6 +184,10 @@ describe('PostgreSQL stopped, then started again', () => {
       const ready = await fetch(new URL('/readyz', server.url));
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { database: false } });
+      // A websocket is told to try again later (1013), not that it is forbidden, once the registry's
+      // answers (REGISTRY_TTL_MS 1000) have expired.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await websocketCloseCode(tokens[a.slug] as string)).toBe(1013);
     } finally {
       await postgres.start();
     }

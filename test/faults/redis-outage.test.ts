@@ -114,7 +114,7 @@ describe('a Redis outage', () => {
     // Degraded, not unready: queries and mutations still work without Redis.
     const readiness = await fetch(new URL('/readyz', instanceA.url));
     expect(readiness.status).toBe(200);
-    expect(await readiness.json()).toEqual({ status: 'degraded', checks: { database: true, redis: false } });
+    expect(await readiness.json()).toEqual({ status: 'degraded', checks: { database: true, process: true, redis: false } });
     // Give an unowned rejection time to surface before afterEach looks.
     await new Promise((resolve) => setTimeout(resolve, 50));
   });

@@ -64,6 +64,18 @@ describe('before the caller is known, a request costs a header check', () => {
     expect(status).toBe(401);
   });
 
+  it('GraphQL is served at /graphql only: other paths ending in /graphql are 404, read nothing', async () => {
+    for (const path of ['/graphql/', '/x/graphql', '/?q=/graphql', '/graphql/graphql']) {
+      const response = await fetch(new URL(path, server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ projectz { id } }' }),
+      });
+      expect(response.status, path).toBe(404);
+      expect(await response.text(), path).not.toMatch(/Did you mean|projects/);
+    }
+  });
+
   it('an anonymous client learns nothing of the schema: no validation, no hints', async () => {
     const response = await server.request('{ projectz { id } }');
     expect(response.status).toBe(401);
@@ -105,6 +117,20 @@ describe('once the caller is known, the body and the document are bounded', () =
     const response = await server.request('{ projectz { id } }', { token });
     expect(response.body.errors?.[0]?.message).toBeDefined();
     expect(JSON.stringify(response.body)).not.toMatch(/Did you mean|"projects"/);
+  });
+
+  it('fragments spread again and again are measured once: a 1 KB document cannot hold the event loop', async () => {
+    // F0 spreads F1 twice, F1 spreads F2 twice, …: walked afresh at each spread, 2^30 visits.
+    const levels = 30;
+    const fragments = Array.from({ length: levels }, (_, i) =>
+      i === levels - 1 ? `fragment F${i} on Query { viewer { role } }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    );
+    const started = Date.now();
+    const response = await server.request(`{ ...F0 } ${fragments.join(' ')}`, { token });
+    // The cost limit counts every spread (2^29 viewers), as it should: it prices the shape asked for.
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
+    // Minutes before the fix; a generous bound, not a speed target.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('the standard introspection query passes the depth limit (GraphiQL, IDEs, codegen)', async () => {
@@ -161,6 +187,33 @@ describe('an operation may cost at most MAX_COST, judged before any SQL', () => 
     expect(large.body.errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
   });
 });
+
+describe('a subscription', () => {
+  it('over the cost limit is refused when it is set up, not at its first event', async () => {
+    const { WebSocket } = await import('ws');
+    const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws');
+    const messages: { type: string; payload?: unknown }[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
+    await waitFor(() => messages.some((message) => message.type === 'connection_ack'));
+    const heavy = `subscription { projectChanged { project { tasks(first: 100) { edges { node {
+      comments(first: 100) { edges { node { body author { name } } } } } } } } } }`;
+    socket.send(JSON.stringify({ id: 'heavy', type: 'subscribe', payload: { query: heavy } }));
+    await waitFor(() => messages.some((message) => message.type === 'error' || message.type === 'next'));
+    const answer = messages.find((message) => message.type === 'error' || message.type === 'next');
+    expect(JSON.stringify(answer)).toContain('COST_LIMIT_EXCEEDED');
+    socket.close();
+  });
+});
+
+async function waitFor(condition: () => boolean) {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('a websocket before its connection_init is accepted', () => {
   it('is closed (1009) by a message over MAX_BODY_BYTES instead of buffering it', async () => {

@@ -1,5 +1,17 @@
-import { GraphQLError, type GraphQLOutputType, getNamedType, isListType, isNonNullType } from 'graphql';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLFieldResolver,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  getNamedType,
+  isListType,
+  isNonNullType,
+  Kind,
+} from 'graphql';
 import { increment } from '../../observability/metrics.js';
+import type { GraphQLContext } from '../context.js';
 
 /** Rows a connection page holds when `first`/`last` ask for nothing, and at most (the builder's). */
 export const PAGE_SIZE = { default: 20, max: 100 } as const;
@@ -38,4 +50,23 @@ export function costLimitError(cost: number, limit: number): GraphQLError {
   return new GraphQLError(`Operation cost ${cost} exceeds the limit of ${limit}; ask for smaller pages or fewer fields`, {
     extensions: { code: 'COST_LIMIT_EXCEEDED', cost, limit },
   });
+}
+
+/**
+ * The complexity plugin checks an operation's cost as its root fields resolve — for a subscription,
+ * at each event, after the subscription was accepted and took a slot. This wrapper checks a
+ * subscription's cost when it is set up, with the same rules, so an over-cost one is refused at once.
+ */
+export function limitSubscriptionCost(schema: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) {
+    const subscribe = field.subscribe as GraphQLFieldResolver<unknown, GraphQLContext> | undefined;
+    if (!subscribe) continue;
+    field.subscribe = (source, args, context: GraphQLContext, info) => {
+      const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [info.operation, ...Object.values(info.fragments)] };
+      const { complexity } = complexityFromQuery(document, { schema: info.schema, ctx: context, variables: info.variableValues });
+      if (complexity > context.maxCost) throw costLimitError(complexity, context.maxCost);
+      return subscribe(source, args, context, info);
+    };
+  }
+  return schema;
 }
