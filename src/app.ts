@@ -155,10 +155,19 @@ export function createApp(deps: AppDependencies): App {
     }
   }
 
+  // /readyz needs no token: however often it is asked, the database is asked at most once a second.
+  let lastReadiness: { at: number; checks: Promise<Record<string, boolean>> } | undefined;
+  const currentReadiness = () => {
+    if (!lastReadiness || Date.now() - lastReadiness.at >= READINESS_REUSE_MS) {
+      lastReadiness = { at: Date.now(), checks: readiness(database, deps.degradedWithout) };
+    }
+    return lastReadiness.checks;
+  };
+
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = request.url?.split('?', 1)[0];
     if (path === '/readyz') {
-      void readiness(database, deps.degradedWithout).then((checks) => {
+      void currentReadiness().then((checks) => {
         const ready = checks.database && checks.process;
         const status = !ready ? 'unavailable' : Object.values(checks).every(Boolean) ? 'ready' : 'degraded';
         respond(response, ready ? 200 : 503, { status, checks });
@@ -220,6 +229,8 @@ export function createApp(deps: AppDependencies): App {
 
 /** How long /readyz waits for the database before calling it unavailable. */
 const READINESS_TIMEOUT_MS = 2_000;
+/** How long one readiness answer serves every /readyz request. */
+const READINESS_REUSE_MS = 1_000;
 
 /** Whether each dependency answers now: the database within READINESS_TIMEOUT_MS, the others as they report. */
 async function readiness(database: Database, others: Record<string, () => boolean> = {}): Promise<Record<string, boolean>> {

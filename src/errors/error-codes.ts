@@ -37,6 +37,9 @@ const GENERIC_MESSAGES: Record<ErrorCode, string> = {
   COST_LIMIT_EXCEEDED: 'The operation costs more than the limit',
 };
 
+/** The message a client is told for `code` when nothing more specific may be said. */
+export const genericMessage = (code: ErrorCode): string => GENERIC_MESSAGES[code];
+
 export interface FieldProblem {
   /** The input path, e.g. `input.title`. */
   field: string;

@@ -8,20 +8,13 @@ import {
   isRecordNotFound,
   isRlsViolation,
 } from '../errors/database-errors.js';
-import { ErrorCode } from '../errors/error-codes.js';
+import { ErrorCode, genericMessage } from '../errors/error-codes.js';
 import { originOf } from '../errors/error-origin.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
 import { peekTenant } from '../tenancy/tenant-context.js';
 
 const CLIENT_CODES = new Set(Object.keys(ErrorCode));
-const MESSAGES: Record<string, string> = {
-  FORBIDDEN: 'Access denied',
-  NOT_FOUND: 'Not found',
-  BAD_USER_INPUT: 'Invalid input',
-  UNAVAILABLE: 'The service is temporarily unavailable; try again',
-  INTERNAL_SERVER_ERROR: 'Unexpected error',
-};
 
 /**
  * Yoga's error mask: our own coded errors and GraphQL's own (syntax, validation) pass; database and
@@ -72,7 +65,7 @@ export function createErrorMask(logger: Logger) {
       // load balancers and clients treat it as such.
       increment('database_unavailable');
       logger.warn({ requestId, err: original, path: error.path }, 'database unavailable');
-      return coded(error, 'UNAVAILABLE', MESSAGES.UNAVAILABLE, { status: 503, headers: { 'retry-after': '1' } });
+      return coded(error, 'UNAVAILABLE', undefined, { status: 503, headers: { 'retry-after': '1' } });
     }
     if (isRecordNotFound(original)) return coded(error, 'NOT_FOUND');
     if (isConstraintViolation(original)) {
@@ -97,8 +90,8 @@ function isGraphQLError(error: unknown): error is GraphQLError {
 
 function coded(
   error: GraphQLError | undefined,
-  code: keyof typeof MESSAGES,
-  message = MESSAGES[code],
+  code: ErrorCode,
+  message = genericMessage(code),
   http?: { status: number; headers?: Record<string, string> },
 ): GraphQLError {
   return createGraphQLError(message ?? 'Unexpected error', {

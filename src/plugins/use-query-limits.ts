@@ -18,8 +18,6 @@ export interface QueryLimits {
   maxAliases: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxTokens: 2_000, maxDepth: 12, maxAliases: 30 };
-
 /**
  * Introspection's own selections: GraphiQL's and every IDE's standard introspection query is 15
  * levels deep through `ofType`, and would be refused by a depth limit meant for data. It reads no
@@ -33,7 +31,7 @@ const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
  * a huge document costs no more than a small one), depth and aliases before any resolver or SQL
  * runs. What an operation asks for in rows is the cost limit's business (src/schema/builder.ts).
  */
-export function useQueryLimits(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Plugin {
+export function useQueryLimits(limits: QueryLimits): Plugin {
   const rule: ValidationRule = (context: ValidationContext) => {
     const fragments = new Map<string, FragmentDefinitionNode>(
       context
