@@ -10,7 +10,7 @@ import { createTenantDbs } from './db/tenant-db.js';
 import { clientError } from './errors/error-codes.js';
 import { createLoaders } from './loaders/create-loaders.js';
 import type { Logger } from './observability/logger.js';
-import { counterValue, increment } from './observability/metrics.js';
+import { counterValue } from './observability/metrics.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { createErrorMask } from './plugins/mask-error.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
@@ -26,7 +26,8 @@ import { schema } from './schema/index.js';
 import { createSubscriptionSlots } from './subscriptions/subscription-slots.js';
 import { attachWebSocketServer, type WebSocketInitialContext } from './subscriptions/websocket-server.js';
 import { findRevocation } from './tenancy/entitlement.js';
-import { createTenantResolver, TenantRejection } from './tenancy/resolve-tenant.js';
+import { reportResolutionFailure } from './tenancy/resolution-failure.js';
+import { createTenantResolver } from './tenancy/resolve-tenant.js';
 import { TenantRegistry } from './tenancy/tenant-registry.js';
 
 const GRAPHQL_ENDPOINT = '/graphql';
@@ -141,17 +142,7 @@ export function createApp(deps: AppDependencies): App {
         requestId: websocket.requestId,
       });
     } catch (error) {
-      if (error instanceof TenantRejection) {
-        increment('tenant_resolution_failed');
-        logger.warn(
-          { requestId: websocket.requestId, status: error.status, reason: error.reason },
-          'operation rejected by tenant resolution',
-        );
-        throw clientError(error.code);
-      }
-      increment('database_unavailable');
-      logger.warn({ requestId: websocket.requestId, err: error }, 'operation refused: registry unavailable');
-      throw clientError('UNAVAILABLE');
+      throw clientError(reportResolutionFailure(error, logger, { requestId: websocket.requestId, transport: 'websocket' }));
     }
   }
 

@@ -1,8 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
-import { clientError, ErrorCode } from '../errors/error-codes.js';
+import { ErrorCode, genericMessage } from '../errors/error-codes.js';
 import type { Logger } from '../observability/logger.js';
-import { increment } from '../observability/metrics.js';
-import { type ResolvedTenant, TenantRejection, type TenantResolver } from '../tenancy/resolve-tenant.js';
+import { reportResolutionFailure } from '../tenancy/resolution-failure.js';
+import type { ResolvedTenant, TenantResolver } from '../tenancy/resolve-tenant.js';
 import { requestIdOf } from './use-request-id.js';
 
 export interface AuthenticateFirstOptions {
@@ -56,23 +56,10 @@ export function useAuthenticateFirst(options: AuthenticateFirstOptions): Authent
 }
 
 function refusal(fetchAPI: { Response: typeof Response }, error: unknown, requestId: string, logger: Logger): Response {
-  let code: ErrorCode;
+  const code = reportResolutionFailure(error, logger, { requestId });
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (error instanceof TenantRejection) {
-    increment('tenant_resolution_failed');
-    logger.warn({ requestId, status: error.status, reason: error.reason }, 'request rejected by tenant resolution');
-    code = error.code;
-  } else {
-    // The registry could not be read (PostgreSQL away): the request may succeed later, elsewhere.
-    increment('database_unavailable');
-    logger.warn({ requestId, err: error }, 'tenant resolution failed: registry unavailable');
-    code = 'UNAVAILABLE';
-    headers['retry-after'] = '1';
-  }
+  if (code === 'UNAVAILABLE') headers['retry-after'] = '1';
   if (code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
-  const body = { errors: [{ message: clientError(code).message, extensions: { code } }] };
-  return new fetchAPI.Response(JSON.stringify(body), {
-    status: ErrorCode[code],
-    headers,
-  });
+  const body = { errors: [{ message: genericMessage(code), extensions: { code } }] };
+  return new fetchAPI.Response(JSON.stringify(body), { status: ErrorCode[code], headers });
 }

@@ -10,7 +10,8 @@ import { increment } from '../observability/metrics.js';
 import { type PersistedOperationList, resolveWebSocketOperation } from '../plugins/use-persisted-operation-list.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { findRevocation } from '../tenancy/entitlement.js';
-import { type ResolvedTenant, TenantRejection, type TenantResolver } from '../tenancy/resolve-tenant.js';
+import { reportResolutionFailure } from '../tenancy/resolution-failure.js';
+import type { ResolvedTenant, TenantResolver } from '../tenancy/resolve-tenant.js';
 import type { TenantRegistry } from '../tenancy/tenant-registry.js';
 import type { SubscriptionSlot, SubscriptionSlots } from './subscription-slots.js';
 
@@ -142,19 +143,14 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           connections.set(ctx.extra.socket, { resolved, authorization, tenantHeader, operations: new Map() });
           return true;
         } catch (error) {
-          if (!(error instanceof TenantRejection)) {
-            // The registry could not be read (PostgreSQL away): try again later, not "forbidden".
-            increment('database_unavailable');
-            options.logger.warn({ err: error, transport: 'websocket' }, 'connection refused: registry unavailable');
-            closeSocket(ctx.extra.socket, TRY_AGAIN_LATER, 'Service unavailable');
-            return false;
-          }
-          increment('tenant_resolution_failed');
-          options.logger.warn(
-            { status: error.status, reason: error.reason, transport: 'websocket' },
-            'connection rejected by tenant resolution',
-          );
-          closeSocket(ctx.extra.socket, error.status === 401 ? 4401 : 4403, error.status === 401 ? 'Unauthorized' : 'Forbidden');
+          const code = reportResolutionFailure(error, options.logger, { transport: 'websocket' });
+          const [closeCode, reason] =
+            code === 'UNAVAILABLE'
+              ? [TRY_AGAIN_LATER, 'Service unavailable'] // try again later, not "forbidden"
+              : code === 'UNAUTHENTICATED'
+                ? [4401, 'Unauthorized']
+                : [4403, 'Forbidden'];
+          closeSocket(ctx.extra.socket, closeCode, reason);
           return false;
         }
       },
