@@ -1,6 +1,4 @@
 import { GraphQLError } from 'graphql';
-import { peekTenant } from '../tenancy/tenant-context.js';
-import { noteOrigin } from './error-origin.js';
 
 /**
  * The error codes a client can switch on, with their HTTP status when they end a request before
@@ -51,17 +49,13 @@ export function clientError(
   code: ErrorCode,
   options: { message?: string; fields?: FieldProblem[]; http?: boolean } = {},
 ): GraphQLError {
-  const error = new GraphQLError(options.message ?? GENERIC_MESSAGES[code], {
+  return new GraphQLError(options.message ?? GENERIC_MESSAGES[code], {
     extensions: {
       code,
       ...(options.fields ? { fields: options.fields } : {}),
       ...(options.http ? { http: { status: ErrorCode[code] } } : {}),
     },
   });
-  // Raised in a resolver, the request is bound: the mask's log line can name it (never the client's).
-  const tenant = peekTenant();
-  if (tenant) noteOrigin(error, tenant);
-  return error;
 }
 
 /** "Not yours" and "does not exist" are the same answer. */

@@ -1,4 +1,4 @@
-import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from 'graphql';
+import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { clientError } from '../errors/error-codes.js';
 import { noteOrigin } from '../errors/error-origin.js';
@@ -6,7 +6,7 @@ import { increment } from '../observability/metrics.js';
 import { SubscriberTooSlowError } from '../pubsub/tenant-pubsub.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { Revocation } from '../tenancy/entitlement.js';
-import { runInTenant } from '../tenancy/tenant-context.js';
+import { runInTenant, type TenantContext } from '../tenancy/tenant-context.js';
 
 export interface TenantScopeOptions {
   /** A fresh context for one subscription message (new DataLoaders), derived from the subscription's. */
@@ -28,11 +28,8 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
       if (!tenant) throw new Error('execution started without a resolved tenant');
       setExecuteFn((executeArgs) => runInTenant(tenant, () => executeFn(executeArgs)));
       return {
-        // The error mask runs after this execution's tenant binding has ended: note on each error
-        // whose it was, so its log line names the request, tenant and user.
-        onExecuteDone({ result }) {
-          if (!('errors' in result)) return;
-          for (const error of result.errors ?? []) noteOrigin(error.originalError ?? error, tenant);
+        onExecuteDone: ({ result }) => {
+          noteErrorsOf(result, tenant);
         },
       };
     },
@@ -41,7 +38,7 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
       if (!context.tenant) throw new Error('subscription started without a resolved tenant');
       setSubscribeFn(async (subscribeArgs: ExecutionArgs) => {
         const stream = await runInTenant(context.tenant, () => createSourceEventStream(subscribeArgs));
-        if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
+        if (!(Symbol.asyncIterator in stream)) return noteErrorsOf(stream as ExecutionResult, context.tenant);
         return scopedMessages(stream, async (payload) => {
           const revocation = await options.revocationOf(context);
           if (revocation) {
@@ -54,11 +51,22 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
           const result = await runInTenant(context.tenant, () =>
             execute({ ...subscribeArgs, rootValue: payload, contextValue: messageContext }),
           );
-          return { last: false, result };
+          return { last: false, result: noteErrorsOf(result, context.tenant) };
         });
       });
     },
   };
+}
+
+/**
+ * The error mask runs after an execution's tenant binding has ended: each error of `result` is
+ * noted with whose it was, so the mask's log line names the request, tenant and user.
+ */
+function noteErrorsOf<Result extends object>(result: Result, tenant: TenantContext): Result {
+  if ('errors' in result && Array.isArray(result.errors)) {
+    for (const error of result.errors as GraphQLError[]) noteOrigin(error.originalError ?? error, tenant);
+  }
+  return result;
 }
 
 /**

@@ -53,7 +53,7 @@ async function expectRefused(
     fields.map((field) => (field.message ? field : { ...field, message: expect.any(String) })),
   );
   expect(JSON.stringify(body)).not.toMatch(/SELECT|INSERT|prisma|GPC|\bat \w+ \(|node_modules|\\u0000/i);
-  expect(server.database.statements.length).toBe(statements);
+  expect(server.database.statements.slice(statements)).toEqual([]);
   expect(await counts()).toEqual(before);
   return body;
 }

@@ -19,7 +19,6 @@ import {
   type SelectionNode,
 } from 'graphql';
 import { badInput, type FieldProblem } from '../../errors/error-codes.js';
-import { noteOrigin } from '../../errors/error-origin.js';
 import type { GraphQLContext } from '../context.js';
 import { assertPagesByUuid, isCursor } from './cursor.js';
 
@@ -74,12 +73,7 @@ export function guardArguments(schema: GraphQLSchema): GraphQLSchema {
       field.resolve = (source, args, context: GraphQLContext, info) => {
         const problems = guard(info);
         if (problems.length > 0) throw badInput(problems);
-        try {
-          const result = resolve(source, args, context, info);
-          return result instanceof Promise ? result.catch((error) => rethrowNoted(error, context)) : result;
-        } catch (error) {
-          return rethrowNoted(error, context);
-        }
+        return resolve(source, args, context, info);
       };
     }
   }
@@ -93,12 +87,6 @@ export function guardArguments(schema: GraphQLSchema): GraphQLSchema {
     };
   }
   return schema;
-}
-
-/** The error mask runs once the request's context is gone: tell it which request this was. */
-function rethrowNoted(error: unknown, context: GraphQLContext): never {
-  noteOrigin(error, context.tenant);
-  throw error;
 }
 
 /** Connection fields of Prisma models (those with `after`), each checked to page by a UUID id. */
