@@ -53,14 +53,15 @@ export async function startBaselineServer(deps: { config: Config; database: Data
       authenticateFirst.plugin,
       usePersistedOperationList(loadPersistedOperationList({ only: deps.config.persistedOperationsOnly })),
       useQueryLimits(limits),
-      // The tenant binding the DataLoaders check; it has no subscriptions, so nothing to re-check.
-      useTenantScope({ contextForMessage: (context) => context, revocationOf: async () => undefined }),
+      // The tenant binding the DataLoaders check, over the one plain client (no lease, no binding);
+      // it has no subscriptions, so nothing to re-check.
+      useTenantScope({ lease: async () => ({ client: db, release() {} }), revocationOf: async () => undefined }),
       useOperationLog(logger),
     ],
     context: async ({ request }) => {
       const resolved = authenticateFirst.resolvedOf(request);
       if (!resolved) throw new Error('no resolved tenant');
-      return createRequestContext(resolved, { db, pubsub, maxCost: limits.maxCost });
+      return createRequestContext(resolved, { pubsub, maxCost: limits.maxCost });
     },
   });
   return listenOnLoopback(createServer((request, response) => void yoga(request, response)));

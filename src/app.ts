@@ -8,7 +8,6 @@ import type { Database } from './db/create-database.js';
 import { createRegistrySource } from './db/registry-source.js';
 import { createTenantDbs } from './db/tenant-db.js';
 import { clientError } from './errors/error-codes.js';
-import { createLoaders } from './loaders/create-loaders.js';
 import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
@@ -35,6 +34,8 @@ const HEALTH_ENDPOINT = '/healthz';
 /** How long a client may take to send its request's headers, and the whole request. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+/** How long an execution waits for a database client when every one is leased: as long as for a connection. */
+const CLIENT_WAIT_MS = 10_000;
 
 export interface AppDependencies {
   config: Config;
@@ -58,6 +59,8 @@ export interface AppDependencies {
 export interface App {
   yoga: YogaServerInstance<Record<string, never>, GraphQLContext>;
   registry: TenantRegistry;
+  /** The tenant clients executions lease: how many were made (at most DATABASE_CLIENTS). */
+  databaseClients: { readonly made: number };
   pubsub: TenantPubSub;
   server: Server;
   /** Listens on `port` (0: any free port) and resolves with the URL of /graphql. */
@@ -68,9 +71,13 @@ export interface App {
 
 export function createApp(deps: AppDependencies): App {
   const { config, database, logger } = deps;
-  const registry = new TenantRegistry(createRegistrySource(database.prisma), { ttlMs: config.registryTtlMs });
+  const registry = new TenantRegistry(createRegistrySource(database.prisma), {
+    ttlMs: config.registryTtlMs,
+    pushedTtlMs: config.registryPushedTtlMs,
+    maxEntries: config.registryMaxEntries,
+  });
   const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: config.jwt.tenantClaim });
-  const tenantDbs = createTenantDbs(database, config.tenantClients);
+  const tenantDbs = createTenantDbs(database, { size: config.databaseClients, waitMs: CLIENT_WAIT_MS });
   const pubsub = createTenantPubSub({ eventTarget: deps.eventTarget, bufferLimit: config.subscriptions.bufferLimit });
 
   const persistedOperations = loadPersistedOperationList({ only: config.persistedOperationsOnly });
@@ -108,7 +115,7 @@ export function createApp(deps: AppDependencies): App {
       usePersistedOperationList(persistedOperations),
       useQueryLimits(limits),
       useTenantScope({
-        contextForMessage: (context) => ({ ...context, loaders: createLoaders(context.db, context.tenant.tenantId) }),
+        lease: (owner) => tenantDbs.lease(owner),
         revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
       }),
       useHttpSubscriptionSlots(subscriptionSlots),
@@ -122,7 +129,6 @@ export function createApp(deps: AppDependencies): App {
       // Fails closed: a request that was not resolved before its body was read is not served.
       if (!resolved) throw clientError('UNAUTHENTICATED', { http: true });
       return createRequestContext(resolved, {
-        db: tenantDbs.for(resolved.context.tenantId),
         pubsub,
         connection: websocket ? { close: websocket.close } : undefined,
         maxCost: limits.maxCost,
@@ -193,6 +199,7 @@ export function createApp(deps: AppDependencies): App {
   return {
     yoga,
     registry,
+    databaseClients: tenantDbs,
     pubsub,
     server,
     start(port = config.port, host = config.host) {

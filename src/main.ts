@@ -7,7 +7,7 @@ import { createDatabase } from './db/create-database.js';
 import { DatabaseInUseError } from './db/data-dir-lock.js';
 import { MigrationError } from './db/migrator.js';
 import { prepareDatabase } from './db/prepare-database.js';
-import { listenForRegistryChanges } from './db/registry-notifications.js';
+import { listenForRegistryChanges, listenInProcess, notifyRegistryPayload } from './db/registry-notifications.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { increment } from './observability/metrics.js';
 import { connectRedis } from './pubsub/redis.js';
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     config.databaseUrl
       ? {
           databaseUrl: config.databaseUrl,
+          directDatabaseUrl: config.directDatabaseUrl,
+          poolSize: config.databasePoolSize,
           onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
         }
       : { dataDir: config.dataDir },
@@ -56,9 +58,14 @@ async function main(): Promise<void> {
       degradedWithout: redis ? { redis: redis.ready } : undefined,
     });
     if (redis) await applyRegistryChangesFromRedis(redis, app.registry, logger);
-    const stopListening = config.databaseUrl
-      ? await listenForRegistryChanges(config.databaseUrl, app.registry, { logger })
-      : async () => {};
+    // Every change to the registry's tables is announced (a trigger); hearing them lets the registry
+    // trust its answers until one arrives.
+    const stopListening = database.listen
+      ? await listenInProcess(database.listen, app.registry)
+      : await listenForRegistryChanges(config.directDatabaseUrl as string, app.registry, {
+          logger,
+          announce: (payload) => notifyRegistryPayload(database.sql, payload),
+        });
     const { url } = await app.start();
     logger.info({ url }, 'tenantgraph is listening');
     if (tokens.length > 0) {

@@ -11,6 +11,13 @@ export interface Config {
   dataDir: string;
   /** A PostgreSQL URL; absent means the embedded PGlite database in `dataDir`. */
   databaseUrl: string | undefined;
+  /**
+   * The same database without a transaction pooler in between, for what needs a session: LISTEN,
+   * migrations and their advisory lock. Defaults to `databaseUrl`.
+   */
+  directDatabaseUrl: string | undefined;
+  /** Connections in the request pool (PostgreSQL). */
+  databasePoolSize: number;
   /** Redis, through which several instances share events and registry changes. */
   redisUrl: string | undefined;
   jwt: {
@@ -23,10 +30,14 @@ export interface Config {
     /** Clock tolerance for exp/nbf, in seconds. */
     clockToleranceSeconds: number;
   };
-  /** How long the tenant registry trusts a cached answer, in milliseconds. */
+  /** How long the tenant registry trusts a cached answer while changes are not known to be pushed, in milliseconds. */
   registryTtlMs: number;
-  /** Tenants whose database client is kept (most recently used); others make one on their next request. */
-  tenantClients: number;
+  /** How long it trusts one while they are (LISTEN heard, heartbeats answered). */
+  registryPushedTtlMs: number;
+  /** Answers kept at most, in each of its two caches. */
+  registryMaxEntries: number;
+  /** Tenant clients leased to executions: how many may use the database at once, whatever the number of tenants. */
+  databaseClients: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   nodeEnv: string;
   /** Seed demo tenants on an empty embedded database. */
@@ -75,6 +86,11 @@ const environment = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  DIRECT_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1_000).default(10),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -88,7 +104,9 @@ const environment = z.object({
     .default('tid'),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
-  TENANT_CLIENTS: z.coerce.number().int().min(1).max(100_000).default(100),
+  REGISTRY_PUSHED_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
+  REGISTRY_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  DATABASE_CLIENTS: z.coerce.number().int().min(1).max(1_000).default(16),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   SEED_DEMO: bool.optional(),
@@ -129,6 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     dataDir: resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
+    directDatabaseUrl: e.DIRECT_DATABASE_URL ?? e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
     jwt: {
       jwksUrl: e.JWT_JWKS_URL,
@@ -138,7 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
     },
     registryTtlMs: e.REGISTRY_TTL_MS,
-    tenantClients: e.TENANT_CLIENTS,
+    registryPushedTtlMs: e.REGISTRY_PUSHED_TTL_MS,
+    registryMaxEntries: e.REGISTRY_MAX_ENTRIES,
+    databaseClients: e.DATABASE_CLIENTS,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
     // Demo data only ever goes into the embedded database unless asked for explicitly.

@@ -30,14 +30,29 @@ export interface Database {
   connection: SharedConnection;
   /** A Prisma client over a view of the shared connection (the tenant clients). */
   newClient(adapter: SqlDriverAdapterFactory): PrismaClient;
+  /**
+   * Raw SQL as the connection's own role: statements through the pool, sessions (migrations,
+   * advisory locks) on the direct connection when one is configured.
+   */
   sql: SqlRunner;
+  /** In-process notifications (the embedded database only; PostgreSQL is listened to over its own connection). */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Where the embedded database lives; undefined for a server or an in-memory database. */
   dataDir: string | undefined;
   close(): Promise<void>;
 }
 
 export type DatabaseOptions = (
-  | { databaseUrl: string; poolSize?: number }
+  | {
+      databaseUrl: string;
+      /**
+       * Where sessions go when `databaseUrl` is a transaction pooler (PgBouncer, Supavisor, RDS
+       * Proxy), which keeps no session from one transaction to the next: migrations and their
+       * advisory lock. Requests never need one.
+       */
+      directDatabaseUrl?: string;
+      poolSize?: number;
+    }
   | { dataDir: string }
   /** A throw-away embedded database (tests). */
   | { inMemory: true }
@@ -53,8 +68,8 @@ export type DatabaseOptions = (
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   if ('databaseUrl' in options) {
-    const { databaseUrl, poolSize = 10, onStatement, onConnectionError } = options;
-    return connectPostgres(databaseUrl, poolSize, onStatement, onConnectionError);
+    const { databaseUrl, directDatabaseUrl, poolSize = 10, onStatement, onConnectionError } = options;
+    return connectPostgres(databaseUrl, directDatabaseUrl, poolSize, onStatement, onConnectionError);
   }
   if ('dataDir' in options) return openEmbedded(options.dataDir, options.onStatement);
   return openPglite(new PGlite(), undefined, async () => {}, options.onStatement);
@@ -114,6 +129,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 async function connectPostgres(
   databaseUrl: string,
+  directDatabaseUrl: string | undefined,
   poolSize: number,
   onStatement?: (sql: string) => void,
   onConnectionError: (error: Error) => void = () => {},
@@ -132,18 +148,35 @@ async function connectPostgres(
   };
   pool.on('connect', (client) => client.on('error', connectionFailed));
   pool.on('error', connectionFailed);
+  // Sessions (migrations and their advisory lock) on the direct connection; made when first needed.
+  let sessions: pg.Pool | undefined;
+  const sessionPool = () => {
+    if (!directDatabaseUrl) return pool;
+    if (!sessions) {
+      sessions = new pg.Pool({
+        connectionString: directDatabaseUrl,
+        max: 2,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        keepAlive: true,
+      });
+      sessions.on('connect', (client) => client.on('error', connectionFailed));
+      sessions.on('error', connectionFailed);
+    }
+    return sessions;
+  };
   // A tenant statement outside a transaction goes out behind its prepared settings, in one round trip.
-  const withSettings = (settings: SqlQuery) => pgStatementsWithSettings(pool, settings);
+  const withSettings = (settings: () => SqlQuery) => pgStatementsWithSettings(pool, settings);
   const clients = await connectClients(new PrismaPg(pool), onStatement, withSettings);
   return {
     kind: 'postgres',
     ...clients,
-    sql: createPgRunner(pool),
+    sql: createPgRunner(pool, sessionPool),
     dataDir: undefined,
     async close() {
       await clients.prisma.$disconnect();
       await clients.connection.dispose();
       await pool.end();
+      await sessions?.end();
     },
   };
 }
@@ -173,6 +206,10 @@ async function openPglite(
     kind: 'pglite',
     ...clients,
     sql: createPgliteRunner(pglite),
+    listen: async (channel, onPayload) => {
+      const stop = await pglite.listen(channel, onPayload);
+      return async () => await stop();
+    },
     dataDir,
     async close() {
       await clients.prisma.$disconnect();

@@ -40,22 +40,29 @@ export function observeStatements(connection: SharedConnection, onStatement: (sq
     ...(connection.withSettings ? { withSettings: observeWithSettings(connection.withSettings.bind(connection)) } : {}),
   };
 
-  /** Statements sent with their settings count as two, as they would in a transaction. */
+  /**
+   * Statements sent with their settings count as two, as they would in a transaction — and as none
+   * when the settings cannot be had (no tenant bound), because then nothing is sent.
+   */
   function observeWithSettings(withSettings: NonNullable<SharedConnection['withSettings']>) {
-    return async (settings: SqlQuery) => {
+    return async (settings: () => SqlQuery) => {
       const queryable = await withSettings(settings);
-      const { queryRaw, executeRaw } = observed(queryable);
+      const observedQuery =
+        <Result>(run: (query: SqlQuery) => Promise<Result>) =>
+        (query: SqlQuery) => {
+          try {
+            onStatement(settings().sql);
+          } catch (error) {
+            return Promise.reject(error);
+          }
+          onStatement(query.sql);
+          return run(query);
+        };
       return {
         provider: queryable.provider,
         adapterName: queryable.adapterName,
-        queryRaw: (query: SqlQuery) => {
-          onStatement(settings.sql);
-          return queryRaw(query);
-        },
-        executeRaw: (query: SqlQuery) => {
-          onStatement(settings.sql);
-          return executeRaw(query);
-        },
+        queryRaw: observedQuery((query) => queryable.queryRaw(query)),
+        executeRaw: observedQuery((query) => queryable.executeRaw(query)),
       };
     };
   }

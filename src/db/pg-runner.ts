@@ -13,11 +13,12 @@ function sessionOf(client: Pool | PoolClient): SqlSession {
   };
 }
 
-export function createPgRunner(pool: Pool): SqlRunner {
+/** Statements through `pool`; sessions from `sessionPool()` (the direct connection, behind a pooler). */
+export function createPgRunner(pool: Pool, sessionPool: () => Pool = () => pool): SqlRunner {
   return {
     ...sessionOf(pool),
     async withSession(work) {
-      const client = await pool.connect();
+      const client = await sessionPool().connect();
       try {
         return await work(sessionOf(client));
       } finally {

@@ -6,17 +6,11 @@ import type { QueryConfig } from './merged-tenant-begin.js';
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
 
-/** The tenant settings statement, prepared once on each pooled connection. */
-export const SETTINGS_STATEMENT = 'tenantgraph_enter_tenant';
-
 /** What pg's connection offers a query while it is being sent (pg/lib/connection.js). */
 interface ProtocolWriter {
   parse(config: { text: string; name: string; types: unknown[] }): void;
   bind(config: { statement: string; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
   execute(config: Record<string, never>): void;
-  /** pg's record of the named statements this connection has prepared, or sent to prepare. */
-  parsedStatements: Record<string, string>;
-  submittedNamedStatements: Record<string, string>;
 }
 
 /** pg's own query, as far as a subclass sees it (pg/lib/query.js). */
@@ -29,18 +23,20 @@ interface PgQuery {
 const PgQuery = pg.Query as unknown as new (config: object) => PgQuery;
 
 /**
- * A statement sent behind the prepared tenant settings statement, in one write and one implicit
- * transaction (the extended protocol runs everything up to the Sync as one):
+ * A statement sent behind the tenant settings, in one write and one implicit transaction (the
+ * extended protocol runs everything up to the Sync as one):
  *
- *   [Parse tenantgraph_enter_tenant, once per connection] · Bind/Execute tenantgraph_enter_tenant(setting,
- *   tenant, role) · Parse/Bind/Describe/Execute <statement> · Sync
+ *   Parse/Bind/Execute <settings>(setting, tenant, role) · Parse/Bind/Describe/Execute <statement> · Sync
+ *
+ * Both are unnamed statements, so nothing outlives the Sync on the connection: a transaction pooler
+ * (PgBouncer, Supavisor, RDS Proxy) may hand the next message to another server connection.
  *
  * The settings hold for the statement and end with it; a write is committed at the Sync, before its
  * answer. The settings statement's own row and completion are not the caller's: they are skipped.
  * Should the settings fail, PostgreSQL skips the statement and the query fails with their error.
  *
- * It extends pg's Query through hooks pg 8 does not document (`prepare`, the message handlers, the
- * connection's record of prepared statements); the wire test in rls-backstop.test.ts pins the
+ * It extends pg's Query through hooks pg 8 does not document (`prepare`, the message handlers); the
+ * wire test in rls-backstop.test.ts pins the
  * messages it sends, so an upgrade that changes them fails there.
  */
 class SettingsFirstQuery extends PgQuery {
@@ -63,14 +59,8 @@ class SettingsFirstQuery extends PgQuery {
   }
 
   override prepare(connection: ProtocolWriter): void {
-    const prepared =
-      connection.parsedStatements[SETTINGS_STATEMENT] !== undefined ||
-      connection.submittedNamedStatements[SETTINGS_STATEMENT] !== undefined;
-    if (!prepared) {
-      connection.parse({ text: this.settings.sql, name: SETTINGS_STATEMENT, types: [] });
-      connection.submittedNamedStatements[SETTINGS_STATEMENT] = this.settings.sql;
-    }
-    connection.bind({ statement: SETTINGS_STATEMENT, values: [...this.settings.args], valueMapper: prepareValue });
+    connection.parse({ text: this.settings.sql, name: '', types: [] });
+    connection.bind({ statement: '', values: [...this.settings.args], valueMapper: prepareValue });
     connection.execute({});
     super.prepare(connection);
   }
@@ -88,36 +78,35 @@ class SettingsFirstQuery extends PgQuery {
 /**
  * Tenant statements on PostgreSQL, each sent behind its settings —
  * `SELECT set_config($1, $2, true), set_config('role', $3, true)` with the setting, the tenant and the
- * tenant role, prepared on a connection by the first tenant statement it carries — in one round trip
- * and one implicit transaction, with nothing left to send or hold afterwards (BEGIN … COMMIT needs
- * two round trips and keeps the connection until the second). The statement keeps its parameters,
- * as Prisma sent them; the prepared settings skip PostgreSQL's parse and plan, which cost more than
- * the settings themselves.
+ * tenant role, asked of `settings()` as the statement goes out — in one round trip and one implicit
+ * transaction, with nothing left to send or hold afterwards (BEGIN … COMMIT needs two round trips
+ * and keeps the connection until the second). The statement keeps its parameters, as Prisma sent
+ * them. When `settings()` throws (no tenant bound) the statement is not sent.
  *
  * PrismaPg turns pg's rows into Prisma's (column types, parsers) and only takes a pg.Pool; the one
  * it gets here is a view of the real pool whose `query` puts the settings in front.
  */
-export async function pgStatementsWithSettings(pool: pg.Pool, settings: SqlQuery): Promise<SqlQueryable> {
+export async function pgStatementsWithSettings(pool: pg.Pool, settings: () => SqlQuery): Promise<SqlQueryable> {
   const view = Object.create(pg.Pool.prototype) as pg.Pool;
   Object.assign(view, {
     options: pool.options,
     on: () => view,
     removeListener: () => view,
     async query(config: QueryConfig) {
+      const enterTenant = settings();
       const client = await pool.connect();
       let query: SettingsFirstQuery | undefined;
       try {
         const result = await new Promise<QueryResult>((resolve, reject) => {
           const callback = (error: Error | undefined, answer: QueryResult) => (error ? reject(error) : resolve(answer));
-          query = new SettingsFirstQuery({ ...config, callback }, settings);
+          query = new SettingsFirstQuery({ ...config, callback }, enterTenant);
           client.query(query as never);
         });
         client.release();
         return result;
       } catch (error) {
         // An SQL error in the statement leaves the connection idle (the implicit transaction is
-        // over). Anything else — or a failure in the settings, which it may have half prepared —
-        // may have broken it, so it is discarded.
+        // over). Anything else — or a failure in the settings — may have broken it: discarded.
         const reusable = error instanceof pg.DatabaseError && query !== undefined && !query.failedInSettings;
         client.release(reusable ? undefined : (error as Error));
         throw error;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
@@ -9,19 +10,28 @@ import type { SqlRunner } from './sql-runner.js';
 
 const CHANNEL = 'tenantgraph_registry';
 
+/**
+ * What changed: a tenant (`tenantId`, with its `slug` when known), one membership (`tenantId` and
+ * `userId`), or a user and with it all their memberships (`userId` alone).
+ */
 export interface RegistryChange {
-  tenantId: string;
-  /** Present when one membership changed; absent when the tenant itself did. */
+  tenantId?: string;
+  slug?: string;
   userId?: string;
 }
 
 export async function notifyRegistryChange(sql: SqlRunner, change: RegistryChange): Promise<void> {
-  await sql.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(change)]);
+  await notifyRegistryPayload(sql, JSON.stringify(change));
+}
+
+/** Sends `payload` on the registry channel. */
+export async function notifyRegistryPayload(sql: SqlRunner, payload: string): Promise<void> {
+  await sql.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
 }
 
 /**
  * Applies one notified change (from PostgreSQL or Redis). Anything malformed — not JSON, JSON that
- * is not an object, no tenant id — is ignored and answers false, so the caller can count it.
+ * is not an object, neither a tenant nor a user id — is ignored and answers false, so the caller can count it.
  */
 export function applyRegistryChange(registry: TenantRegistry, payload: string): boolean {
   let change: unknown;
@@ -31,26 +41,47 @@ export function applyRegistryChange(registry: TenantRegistry, payload: string): 
     return false;
   }
   if (typeof change !== 'object' || change === null) return false;
-  const { tenantId, userId } = change as Partial<Record<keyof RegistryChange, unknown>>;
-  if (typeof tenantId !== 'string') return false;
-  if (typeof userId === 'string') registry.invalidateMembership(tenantId, userId);
-  else registry.invalidateTenant(tenantId);
-  return true;
+  const { tenantId, slug, userId } = change as Partial<Record<keyof RegistryChange, unknown>>;
+  if (typeof tenantId === 'string') {
+    if (typeof userId === 'string') registry.invalidateMembership(tenantId, userId);
+    else registry.invalidateTenant(tenantId, typeof slug === 'string' ? slug : undefined);
+    return true;
+  }
+  if (typeof userId === 'string') {
+    registry.invalidateUser(userId);
+    return true;
+  }
+  return false;
 }
 
 export interface RegistryListenerOptions {
   logger: Logger;
+  /**
+   * Sends a notification on the channel the way the server's own statements travel (through the
+   * pool, so through a pooler if there is one). A heartbeat sent this way and heard on the LISTEN
+   * connection is what tells the registry that changes are being pushed to it.
+   */
+  announce(payload: string): Promise<void>;
+  /** How often the heartbeat goes out; one not heard by the next means changes are not arriving. */
+  heartbeatMs?: number;
   /** Wait before the first attempt to listen again; it doubles on each failure, up to `maxRetryDelayMs`. */
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
 }
 
 /**
- * Applies every change notified on the database to `registry`, over one dedicated connection.
- * When PostgreSQL ends that connection (restart, failover, idle timeout, pg_terminate_backend) it
- * is made again, with bounded backoff, for as long as the server runs; until then changes take up
- * to REGISTRY_TTL_MS. Each time it listens again the whole cache is dropped: changes notified
- * while nobody listened are lost. Resolves, once listening, with a function that stops it all.
+ * Applies every change notified on the database to `registry`, over one dedicated connection (it
+ * needs a session: behind a transaction pooler, DIRECT_DATABASE_URL). When PostgreSQL ends that
+ * connection (restart, failover, idle timeout, pg_terminate_backend) it is made again, with bounded
+ * backoff, for as long as the server runs.
+ *
+ * The registry trusts its answers for long only while changes are known to arrive: a heartbeat is
+ * announced through the server's own pool every `heartbeatMs` and must be heard back before the
+ * next. Heard, the registry is told changes are pushed; missed, or the connection lost, it is told
+ * they are not — and drops its cache and trusts answers for REGISTRY_TTL_MS only — until heartbeats
+ * are heard again. So a LISTEN that silently hears nothing (through a pooler, a half-dead
+ * connection) costs at most one heartbeat interval of staleness beyond the TTL, never the long one.
+ * Resolves, once listening, with a function that stops it all.
  */
 export async function listenForRegistryChanges(
   databaseUrl: string,
@@ -60,10 +91,44 @@ export async function listenForRegistryChanges(
   const { logger } = options;
   const minDelay = options.minRetryDelayMs ?? 100;
   const maxDelay = options.maxRetryDelayMs ?? 5_000;
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
   let stopped = false;
   let current: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
   let failures = 0;
+  const instance = randomUUID();
+  /** The heartbeat sent last and not yet heard back. */
+  let unheard: string | undefined;
+  let beats = 0;
+
+  const heartbeat = setInterval(() => {
+    if (!current) return;
+    if (unheard !== undefined && registry.changesArePushed) {
+      increment('registry_heartbeat_missed');
+      logger.warn(
+        'registry notifications are not arriving (a transaction pooler in front of LISTEN? set DIRECT_DATABASE_URL); trusting registry answers for REGISTRY_TTL_MS only',
+      );
+      registry.changesPushed(false);
+    }
+    sendHeartbeat();
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  const sendHeartbeat = () => {
+    const beat = `${instance}:${++beats}`;
+    unheard = beat;
+    options.announce(JSON.stringify({ heartbeat: beat })).catch((error: unknown) => {
+      logger.warn({ err: error }, 'registry heartbeat could not be sent');
+    });
+  };
+  const heard = (beat: string) => {
+    if (beat !== unheard) return;
+    unheard = undefined;
+    if (!registry.changesArePushed) {
+      registry.changesPushed(true);
+      logger.info('registry changes are pushed: answers trusted until a change drops them');
+    }
+  };
 
   const listen = async (): Promise<pg.Client> => {
     // A server that does not answer must not stall the retries forever.
@@ -74,6 +139,8 @@ export async function listenForRegistryChanges(
     client.on('error', (error) => logger.warn({ err: error }, 'registry notification connection failed'));
     client.on('notification', (message) => {
       if (message.channel !== CHANNEL) return;
+      const beat = heartbeatOf(message.payload);
+      if (beat !== undefined) return heard(beat);
       if (!message.payload || !applyRegistryChange(registry, message.payload)) increment('registry_notification_dropped');
     });
     try {
@@ -91,6 +158,7 @@ export async function listenForRegistryChanges(
 
   const scheduleRetry = () => {
     current = undefined;
+    registry.changesPushed(false);
     if (stopped || retry) return;
     const delay = Math.min(maxDelay, minDelay * 2 ** failures);
     logger.warn({ retryInMs: delay }, 'registry notifications lost; listening again soon (until then: the cache TTL)');
@@ -105,6 +173,7 @@ export async function listenForRegistryChanges(
           registry.invalidateAll();
           increment('registry_listen_reconnected');
           logger.warn('registry notifications re-established; registry cache flushed');
+          sendHeartbeat();
         },
         (error: unknown) => {
           failures++;
@@ -117,12 +186,44 @@ export async function listenForRegistryChanges(
   };
 
   current = await listen();
+  sendHeartbeat();
   return async () => {
     stopped = true;
+    clearInterval(heartbeat);
+    registry.changesPushed(false);
     clearTimeout(retry);
     retry = undefined;
     const client = current;
     current = undefined;
     await client?.end().catch(() => {});
+  };
+}
+
+/** The heartbeat a notification carries, if it is one (any instance's: only our own are awaited). */
+function heartbeatOf(payload: string | undefined): string | undefined {
+  if (!payload?.startsWith('{"heartbeat"')) return undefined;
+  try {
+    const { heartbeat } = JSON.parse(payload) as { heartbeat?: unknown };
+    return typeof heartbeat === 'string' ? heartbeat : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The embedded database: every change is made in this process (the data folder is locked to it),
+ * and its notifications are delivered in-process, so changes are pushed for as long as it runs.
+ */
+export async function listenInProcess(
+  listen: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>,
+  registry: TenantRegistry,
+): Promise<() => Promise<void>> {
+  const stop = await listen(CHANNEL, (payload) => {
+    if (!applyRegistryChange(registry, payload)) increment('registry_notification_dropped');
+  });
+  registry.changesPushed(true);
+  return async () => {
+    registry.changesPushed(false);
+    await stop();
   };
 }

@@ -1,27 +1,68 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { increment } from '../observability/metrics.js';
 import { isUuid } from '../tenancy/resolve-tenant.js';
-import type { RegistrySource } from '../tenancy/tenant-registry.js';
+import type { Access, MembershipRecord, RegistrySource, TenantRecord } from '../tenancy/tenant-registry.js';
 
-/** The registry's view of the shared tables, read through the trusted system client. */
+interface AccessRow {
+  id: string;
+  slug: string;
+  status: string;
+  name: string;
+  plan: string;
+  role: string | null;
+  email: string | null;
+  user_name: string | null;
+}
+
+const tenantOf = (row: AccessRow): TenantRecord => ({
+  id: row.id,
+  slug: row.slug,
+  active: row.status === 'ACTIVE',
+  name: row.name,
+  plan: row.plan,
+});
+const membershipOf = (row: AccessRow): MembershipRecord | null =>
+  row.role === null ? null : { role: row.role, user: { email: row.email ?? '', name: row.user_name ?? '' } };
+
+/**
+ * The registry's view of the shared tables, read through the trusted system client: each lookup
+ * one statement (Prisma's relation loading would send one per relation), a tenant's first request
+ * one lookup for tenant and membership together.
+ */
 export function createRegistrySource(prisma: PrismaClient): RegistrySource {
+  /** The tenant `idOrSlug`, with `userId`'s membership and profile when there is one. */
+  const lookUp = async (idOrSlug: string, userId: string | null): Promise<AccessRow | undefined> => {
+    increment('registry_query');
+    // Two statements rather than one with an OR: each is an index lookup under a generic plan.
+    const rows = isUuid(idOrSlug)
+      ? await prisma.$queryRaw<AccessRow[]>`
+          SELECT t.id::text AS id, t.slug, t.status::text AS status, t.name, t.plan,
+                 m.role::text AS role, u.email, u.name AS user_name
+          FROM tenants t
+          LEFT JOIN memberships m ON m.tenant_id = t.id AND m.user_id = ${userId}::uuid
+          LEFT JOIN users u ON u.id = m.user_id
+          WHERE t.id = ${idOrSlug}::uuid`
+      : await prisma.$queryRaw<AccessRow[]>`
+          SELECT t.id::text AS id, t.slug, t.status::text AS status, t.name, t.plan,
+                 m.role::text AS role, u.email, u.name AS user_name
+          FROM tenants t
+          LEFT JOIN memberships m ON m.tenant_id = t.id AND m.user_id = ${userId}::uuid
+          LEFT JOIN users u ON u.id = m.user_id
+          WHERE t.slug = ${idOrSlug}`;
+    return rows[0];
+  };
   return {
     async findTenant(idOrSlug) {
-      increment('registry_query');
-      const tenant = await prisma.tenant.findUnique({
-        where: isUuid(idOrSlug) ? { id: idOrSlug } : { slug: idOrSlug },
-        select: { id: true, slug: true, status: true, name: true, plan: true },
-      });
-      return (
-        tenant && { id: tenant.id, slug: tenant.slug, active: tenant.status === 'ACTIVE', name: tenant.name, plan: tenant.plan }
-      );
+      const row = await lookUp(idOrSlug, null);
+      return row ? tenantOf(row) : null;
     },
     async findMembership(tenantId, userId) {
-      increment('registry_query');
-      return prisma.membership.findUnique({
-        where: { tenantId_userId: { tenantId, userId } },
-        select: { role: true, user: { select: { email: true, name: true } } },
-      });
+      const row = await lookUp(tenantId, userId);
+      return row ? membershipOf(row) : null;
+    },
+    async findAccess(idOrSlug, userId): Promise<Access> {
+      const row = await lookUp(idOrSlug, userId);
+      return row ? { tenant: tenantOf(row), membership: membershipOf(row) } : { tenant: null, membership: null };
     },
   };
 }

@@ -1,8 +1,9 @@
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { TenantSessionProbe } from '../tenancy/isolation-check.js';
+import { LeasedClients } from '../tenancy/leased-clients.js';
+import { TenantBinding } from '../tenancy/tenant-binding.js';
 import { tenantBoundAdapter } from '../tenancy/tenant-bound-adapter.js';
 import { tenantClient } from '../tenancy/tenant-client.js';
-import { TenantClients } from '../tenancy/tenant-clients.js';
 import { runInTenant } from '../tenancy/tenant-context.js';
 import { TenantScope } from '../tenancy/tenant-scope.js';
 import type { Database } from './create-database.js';
@@ -30,15 +31,26 @@ export const tenantScope = new TenantScope({
 export const SHARED_TABLES = ['tenants', 'users', 'memberships'] as const;
 
 /**
- * A tenant's Prisma client: its connection sets the tenant and the tenant role on every statement
- * (row-level security), its queries are scoped to the tenant and refuse to run for another.
+ * A tenant client over `binding`: its connection sets the bound tenant and the tenant role on every
+ * statement (row-level security), its queries are scoped to that tenant and refuse to run for any
+ * execution the binding does not admit.
  */
-export function createTenantDb(database: Pick<Database, 'connection' | 'newClient'>, tenantId: string) {
-  const adapter = tenantBoundAdapter(database.connection, tenantId, { setting: TENANT_SETTING, role: TENANT_ROLE });
-  return tenantClient(database.newClient(adapter), { scope: tenantScope, tenantId });
+function boundTenantDb(database: Pick<Database, 'connection' | 'newClient'>, binding: TenantBinding) {
+  const adapter = tenantBoundAdapter(database.connection, binding, { setting: TENANT_SETTING, role: TENANT_ROLE });
+  return tenantClient(database.newClient(adapter), { scope: tenantScope, binding });
 }
 
-export type TenantDb = ReturnType<typeof createTenantDb>;
+export type TenantDb = ReturnType<typeof boundTenantDb>;
+
+/**
+ * A client dedicated to one tenant for its whole life, for any execution of that tenant: seeding,
+ * tests, the start-up check. Requests lease theirs from `createTenantDbs` instead.
+ */
+export function createTenantDb(database: Pick<Database, 'connection' | 'newClient'>, tenantId: string): TenantDb {
+  const binding = new TenantBinding();
+  binding.bind(tenantId);
+  return boundTenantDb(database, binding);
+}
 
 /** One statement through a fresh client of `tenantId`: who it ran as (the start-up check). */
 export async function probeTenantSession(database: Pick<Database, 'connection' | 'newClient'>, tenantId: string) {
@@ -53,9 +65,12 @@ export async function probeTenantSession(database: Pick<Database, 'connection' |
   return session;
 }
 
-/** The tenant clients of one database, the most recently used `max` kept (about 0.8 MB of heap each). */
-export function createTenantDbs(database: Pick<Database, 'connection' | 'newClient'>, max: number) {
-  return new TenantClients((tenantId) => createTenantDb(database, tenantId), max);
+/**
+ * The tenant clients of one database, leased to one execution at a time: `size` at most (about
+ * 0.8 MB of heap each), however many tenants there are.
+ */
+export function createTenantDbs(database: Pick<Database, 'connection' | 'newClient'>, options: { size: number; waitMs: number }) {
+  return new LeasedClients((binding) => boundTenantDb(database, binding), options);
 }
 
 export type TenantDbs = ReturnType<typeof createTenantDbs>;

@@ -7,6 +7,9 @@ const counters = new Map<string, number>();
 export type CounterName =
   | 'tenant_context_missing'
   | 'tenant_client_mismatch'
+  | 'client_lease_wait'
+  | 'client_lease_timeout'
+  | 'registry_heartbeat_missed'
   | 'rls_violation'
   | 'tenant_resolution_failed'
   | 'registry_query'

@@ -1,32 +1,50 @@
 import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { TenantDb } from '../db/tenant-db.js';
 import { clientError } from '../errors/error-codes.js';
 import { noteOrigin } from '../errors/error-origin.js';
 import { increment } from '../observability/metrics.js';
 import { SubscriberTooSlowError } from '../pubsub/tenant-pubsub.js';
-import type { GraphQLContext } from '../schema/context.js';
+import { contextForExecution, type GraphQLContext } from '../schema/context.js';
 import type { Revocation } from '../tenancy/entitlement.js';
-import { runInTenant, type TenantContext } from '../tenancy/tenant-context.js';
+import type { Lease } from '../tenancy/leased-clients.js';
+import { currentTenant, runInTenant, type TenantContext } from '../tenancy/tenant-context.js';
 
 export interface TenantScopeOptions {
-  /** A fresh context for one subscription message (new DataLoaders), derived from the subscription's. */
-  contextForMessage(context: GraphQLContext): GraphQLContext;
+  /** A tenant client bound to the execution whose tenant context is `owner`, until released. */
+  lease(owner: TenantContext): Promise<Lease<TenantDb>>;
   /** Run before each subscription message: why it may not be delivered, or undefined. */
   revocationOf(context: GraphQLContext): Promise<Revocation | undefined>;
 }
 
 /**
  * Binds the tenant the context factory resolved to AsyncLocalStorage for the whole execution, so
- * the tenant client, loaders and logs read it from one place. For subscriptions, every message is
- * a new scoped execution: entitlement re-checked first, then the payload resolved with the tenant
- * bound and fresh DataLoaders — nested fields are scoped exactly like a query's.
+ * the tenant client, loaders and logs read it from one place, and leases the execution a tenant
+ * client of its own, bound to it alone and released when it ends. For subscriptions, every message
+ * is a new scoped execution: entitlement re-checked first, then the payload resolved with the
+ * tenant bound, a client leased for that message and fresh DataLoaders — nested fields are scoped
+ * exactly like a query's.
  */
 export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLContext> {
+  /** Runs `execution` with `tenant` bound and a client leased to it, released however it ends. */
+  const scoped = <T>(tenant: TenantContext, context: GraphQLContext, execution: (context: GraphQLContext) => T) =>
+    runInTenant(tenant, async () => {
+      const lease = await options.lease(currentTenant('an execution'));
+      try {
+        return await execution(contextForExecution(context, lease.client));
+      } finally {
+        lease.release();
+      }
+    });
+
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      const tenant = (args.contextValue as Partial<GraphQLContext>).tenant;
+      const context = args.contextValue as GraphQLContext;
+      const tenant = (context as Partial<GraphQLContext>).tenant;
       if (!tenant) throw new Error('execution started without a resolved tenant');
-      setExecuteFn((executeArgs) => runInTenant(tenant, () => executeFn(executeArgs)));
+      setExecuteFn((executeArgs) =>
+        scoped(tenant, context, (leased) => executeFn({ ...executeArgs, contextValue: leased }) as ReturnType<typeof execute>),
+      );
       return {
         onExecuteDone: ({ result }) => {
           noteErrorsOf(result, tenant);
@@ -47,9 +65,8 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
             setTimeout(() => context.connection?.close(revocation.code, revocation.reason), 20);
             return { last: true, result: { errors: [clientError(revocation.code === 4401 ? 'UNAUTHENTICATED' : 'FORBIDDEN')] } };
           }
-          const messageContext = options.contextForMessage(context);
-          const result = await runInTenant(context.tenant, () =>
-            execute({ ...subscribeArgs, rootValue: payload, contextValue: messageContext }),
+          const result = await scoped(context.tenant, context, (leased) =>
+            execute({ ...subscribeArgs, rootValue: payload, contextValue: leased }),
           );
           return { last: false, result: noteErrorsOf(result, context.tenant) };
         });

@@ -26,9 +26,12 @@ export interface GraphQLContext {
    * `viewer` needs no query. Absent fields are read from the database instead.
    */
   profile?: { tenant: TenantRecord; user: MembershipRecord['user'] };
-  /** The tenant-scoped Prisma client (scoped predicates + RLS transaction on every statement). */
+  /**
+   * The tenant-scoped Prisma client (scoped predicates + RLS transaction on every statement), leased
+   * to this execution alone (src/plugins/use-tenant-scope.ts); outside an execution it refuses all.
+   */
   db: TenantDb;
-  /** Per-request (per-message for subscriptions), tenant-keyed DataLoaders. */
+  /** Per-execution (per-message for subscriptions), tenant-keyed DataLoaders over `db`. */
   loaders: Loaders;
   /** Events; topics always carry the tenant. */
   pubsub: TenantPubSub;
@@ -41,16 +44,32 @@ export interface GraphQLContext {
 /** The context of one request (or websocket operation) once the context factory resolved its tenant. */
 export function createRequestContext(
   resolved: ResolvedTenant,
-  services: { db: TenantDb; pubsub: TenantPubSub; connection?: ConnectionHandle; maxCost: number },
+  services: { pubsub: TenantPubSub; connection?: ConnectionHandle; maxCost: number },
 ): GraphQLContext {
   return {
     tenant: resolved.context,
     tokenExpiresAt: resolved.expiresAt,
     profile: { tenant: resolved.tenant, user: resolved.membership.user },
-    db: services.db,
-    loaders: createLoaders(services.db, resolved.context.tenantId),
+    db: NOT_LEASED,
+    loaders: NOT_LEASED_LOADERS,
     pubsub: services.pubsub,
     maxCost: services.maxCost,
     ...(services.connection ? { connection: services.connection } : {}),
   };
 }
+
+/** The context one execution runs with: `db` leased to it, and DataLoaders of its own over it. */
+export function contextForExecution(context: GraphQLContext, db: TenantDb): GraphQLContext {
+  return { ...context, db, loaders: createLoaders(db, context.tenant.tenantId) };
+}
+
+/** What `db` and `loaders` are until an execution leases a client: anything asked of them throws. */
+function refusing<T>(what: string): T {
+  return new Proxy({} as object, {
+    get(_target, property) {
+      throw new Error(`context.${what}.${String(property)} used outside an execution`);
+    },
+  }) as T;
+}
+const NOT_LEASED = refusing<TenantDb>('db');
+const NOT_LEASED_LOADERS = refusing<Loaders>('loaders');

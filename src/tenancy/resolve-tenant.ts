@@ -77,14 +77,14 @@ export function createTenantResolver(options: TenantResolverOptions): TenantReso
     const userId = canonicalUuid(sub);
     const tenantRef = isUuid(claimedTenant) ? canonicalUuid(claimedTenant) : claimedTenant;
 
-    const tenant = await options.registry.tenant(tenantRef);
+    // One registry lookup for a tenant's first request (tenant and membership together), none after.
+    const { tenant, membership } = await options.registry.access(tenantRef, userId);
     if (!tenant) throw new TenantRejection(403, `unknown tenant ${tenantRef}`);
     if (!tenant.active) throw new TenantRejection(403, `tenant ${tenant.id} is not active`);
     const header = tenantHeader && isUuid(tenantHeader) ? canonicalUuid(tenantHeader) : tenantHeader;
     if (header && header !== tenant.id && header !== tenant.slug) {
       throw new TenantRejection(403, `X-Tenant-ID ${tenantHeader} does not match the token's tenant ${tenant.id}`);
     }
-    const membership = await options.registry.membership(tenant.id, userId);
     if (!membership) throw new TenantRejection(403, `user ${userId} is not a member of tenant ${tenant.id}`);
 
     return {

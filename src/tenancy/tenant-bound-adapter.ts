@@ -6,6 +6,7 @@ import type {
   SqlQueryable,
   Transaction,
 } from '@prisma/driver-adapter-utils';
+import type { TenantBinding } from './tenant-binding.js';
 
 export interface TenantSession {
   /** The setting the row-level security policies read. */
@@ -15,46 +16,57 @@ export interface TenantSession {
 }
 
 /**
- * The connection every tenant's view shares. A driver that can run a statement together with
+ * The connection every tenant client shares. A driver that can run a statement together with
  * settings as one implicit transaction — one message, no BEGIN or COMMIT — offers that through
- * `withSettings`; otherwise each statement gets an explicit transaction.
+ * `withSettings`, asking `settings()` for them as it sends each statement; otherwise each statement
+ * gets an explicit transaction.
  */
 export interface SharedConnection extends SqlDriverAdapter {
-  withSettings?(settings: SqlQuery): Promise<SqlQueryable>;
+  withSettings?(settings: () => SqlQuery): Promise<SqlQueryable>;
 }
 
 /** Sets the tenant for row-level security and switches to the tenant role, both transaction-local. */
 export const TENANT_SETTINGS_SQL = "SELECT set_config($1, $2, true), set_config('role', $3, true)";
 
+/** A statement reached the connection of a client bound to no tenant: it is not sent. */
+export class UnboundStatementError extends Error {
+  override name = 'UnboundStatementError';
+  constructor() {
+    super('a statement reached a tenant connection that is bound to no tenant');
+  }
+}
+
 const TEXT = { scalarType: 'string', arity: 'scalar' } as const;
 const control = (sql: 'COMMIT' | 'ROLLBACK'): SqlQuery => ({ sql, args: [], argTypes: [] });
 
 /**
- * One tenant's view of the shared database connection: every statement runs in a transaction that
- * first sets the tenant for row-level security and switches to the tenant role —
+ * A tenant client's connection: every statement runs in a transaction that first sets the bound
+ * tenant for row-level security and switches to the tenant role —
  *
  *   SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true); <statement>
  *
  * as one implicit transaction where the driver offers it, else inside BEGIN … COMMIT — and so does
- * every transaction Prisma opens on it. The tenant is fixed when the view is made, so nothing here
- * depends on which request's async context the ORM happens to run a statement in. Both settings are
- * transaction-local: a pooled connection never carries them to another statement.
+ * every transaction Prisma opens on it. The tenant is read from the client's binding as each
+ * statement (or transaction) is sent, never from the async context the ORM runs it in; with no
+ * tenant bound, nothing is sent. Both settings are transaction-local: a pooled connection never
+ * carries them to another statement.
  */
 export function tenantBoundAdapter(
   connection: SharedConnection,
-  tenantId: string,
+  binding: TenantBinding,
   session: TenantSession,
 ): SqlDriverAdapterFactory {
-  const enterTenant: SqlQuery = {
-    sql: TENANT_SETTINGS_SQL,
-    args: [session.setting, tenantId, session.role],
-    argTypes: [TEXT, TEXT, TEXT],
-  };
+  function enterTenant(): SqlQuery {
+    const tenantId = binding.tenantId;
+    if (tenantId === undefined) throw new UnboundStatementError();
+    return { sql: TENANT_SETTINGS_SQL, args: [session.setting, tenantId, session.role], argTypes: [TEXT, TEXT, TEXT] };
+  }
 
   async function begin(isolationLevel?: IsolationLevel): Promise<Transaction> {
+    const settings = enterTenant();
     const transaction = await connection.startTransaction(isolationLevel);
     try {
-      await transaction.executeRaw(enterTenant);
+      await transaction.executeRaw(settings);
     } catch (error) {
       await end(transaction, 'ROLLBACK').catch(() => {});
       throw error;
@@ -101,7 +113,7 @@ export function tenantBoundAdapter(
       executeScript: () => Promise.reject(new Error('scripts do not run on a tenant connection')),
       startTransaction: begin,
       getConnectionInfo: connection.getConnectionInfo?.bind(connection),
-      // The shared connection outlives every tenant's view of it.
+      // The shared connection outlives every tenant client's view of it.
       dispose: async () => {},
     };
   }

@@ -1,18 +1,22 @@
 import { increment } from '../observability/metrics.js';
+import type { TenantBinding } from './tenant-binding.js';
 import { currentTenant } from './tenant-context.js';
 import { type TenantScope, TenantScopeError } from './tenant-scope.js';
 
 export interface TenantClientOptions {
   scope: TenantScope;
-  /** The one tenant this client serves; its connection is bound to it (tenant-bound-adapter.ts). */
-  tenantId: string;
+  /** Whom the client serves now; its connection reads the same binding (tenant-bound-adapter.ts). */
+  binding: TenantBinding;
 }
 
-/** Thrown when a tenant's client is used for work bound to another tenant: a programming error. */
+/**
+ * Thrown when a client is used by an execution it is not bound to — another tenant's, or a request
+ * that has already ended and released it: a programming error.
+ */
 export class TenantClientMismatchError extends Error {
   override name = 'TenantClientMismatchError';
   constructor(what: string) {
-    super(`${what} ran on another tenant's client`);
+    super(`${what} ran on a client not bound to its execution`);
   }
 }
 
@@ -60,26 +64,35 @@ const FLUENT = new Set([
 type Callable = (...args: unknown[]) => unknown;
 
 /**
- * The query half of a tenant's Prisma client (the connection half sets the tenant for row-level
- * security on every statement): every operation checks that the execution is bound to this
- * client's tenant — and throws before any SQL when none is — and has its arguments scoped by
- * TenantScope, nested relation loads included. A refused operation answers with a rejected promise,
- * as a failed query would. Fluent relation accessors, whose arguments would reach the database
- * unscoped, are refused.
+ * The query half of a tenant client (the connection half sets the tenant for row-level security on
+ * every statement): every operation checks that the calling execution is the one the client is
+ * bound to — and throws before any SQL when it is not, or when no tenant is bound — and has its
+ * arguments scoped by TenantScope, nested relation loads included. A refused operation answers
+ * with a rejected promise, as a failed query would. Fluent relation accessors, whose arguments
+ * would reach the database unscoped, are refused.
+ *
+ * Each operation starts at once and counts as in flight until it settles, so a client is never
+ * unbound (and bound to another execution) under a statement of the one before; Prisma's lazy
+ * promises would otherwise run whenever they are first awaited. For the same reason a batch
+ * `$transaction([...])`, whose operations are started by the batch, is refused: use the
+ * interactive form.
  *
  * A plain object of wrapped methods rather than a Prisma query extension: the extension machinery
  * cost about as much CPU per operation as the scoping itself, on every statement of every request.
  * Whatever it does not list (`$extends`, `$connect`, `$on`, …) the tenant client does not have.
  */
 export function tenantClient<Client extends object>(client: Client, options: TenantClientOptions): TenantClient<Client> {
-  const { scope, tenantId } = options;
+  const { scope, binding } = options;
   const source = client as unknown as Record<string, unknown>;
 
-  function assertBound(what: string): void {
-    if (currentTenant(what).tenantId !== tenantId) {
+  /** The tenant of the calling execution, once it is known to be the one the client is bound to. */
+  function assertBound(what: string): string {
+    const context = currentTenant(what);
+    if (!binding.admits(context)) {
       increment('tenant_client_mismatch');
       throw new TenantClientMismatchError(what);
     }
+    return context.tenantId;
   }
 
   const wrapped: Record<string, unknown> = {};
@@ -94,14 +107,15 @@ export function tenantClient<Client extends object>(client: Client, options: Ten
       operations[operation] = (args?: unknown) => {
         let scoped: Record<string, unknown>;
         try {
-          assertBound(what);
+          const tenantId = assertBound(what);
           scoped = scope.scopeArgs(model, operation, args as Record<string, unknown> | undefined, tenantId);
         } catch (error) {
           return Promise.reject(error);
         }
         increment('tenant_statement');
-        const pending = run(scoped);
-        return FLUENT.has(operation) ? withoutFluent(pending as object, relations, what) : pending;
+        const pending = run(scoped) as Promise<unknown>;
+        binding.track(pending);
+        return FLUENT.has(operation) ? withoutFluent(pending, relations, what) : pending;
       };
     }
     wrapped[key] = Object.freeze(operations);
@@ -115,7 +129,9 @@ export function tenantClient<Client extends object>(client: Client, options: Ten
         return Promise.reject(error);
       }
       increment('tenant_statement');
-      return run(...args);
+      const pending = run(...args) as Promise<unknown>;
+      binding.track(pending);
+      return pending;
     };
   }
   const transaction = (source.$transaction as Callable).bind(client);
@@ -125,10 +141,17 @@ export function tenantClient<Client extends object>(client: Client, options: Ten
     } catch (error) {
       return Promise.reject(error);
     }
-    // A batch holds operations already scoped by this client; an interactive transaction gets a
-    // tenant client over Prisma's transaction client.
-    if (typeof work !== 'function') return transaction(work, transactionOptions);
-    return transaction((inner: object) => work(tenantClient(inner, options)), transactionOptions);
+    if (typeof work !== 'function') {
+      return Promise.reject(
+        new TenantScopeError(
+          'a batch $transaction([...]) is not supported by the tenant client: use $transaction(async (tx) => …)',
+        ),
+      );
+    }
+    // The interactive transaction gets a tenant client over Prisma's transaction client, bound alike.
+    const pending = transaction((inner: object) => work(tenantClient(inner, options)), transactionOptions) as Promise<unknown>;
+    binding.track(pending);
+    return pending;
   };
   return Object.freeze(wrapped) as TenantClient<Client>;
 }

@@ -14,37 +14,66 @@ export interface MembershipRecord {
   user?: { email: string; name: string };
 }
 
+/** A tenant and one user's membership of it, as one lookup answers them. */
+export interface Access {
+  tenant: TenantRecord | null;
+  /** Null when the tenant does not exist or the user is not a member. */
+  membership: MembershipRecord | null;
+}
+
 /** Where the registry reads from on a cache miss (the system database path). */
 export interface RegistrySource {
   /** Looks a tenant up by id or slug. */
   findTenant(idOrSlug: string): Promise<TenantRecord | null>;
   findMembership(tenantId: string, userId: string): Promise<MembershipRecord | null>;
+  /** Both at once, in one statement: what a tenant's first request costs. */
+  findAccess(idOrSlug: string, userId: string): Promise<Access>;
 }
 
 export interface TenantRegistryOptions {
-  /** How long an answer (found or not) is trusted. */
+  /** How long an answer (found or not) is trusted while changes are not known to be pushed. */
   ttlMs: number;
-  /** Entries kept at most; the oldest go first. */
+  /** How long it is trusted while they are (changesPushed(true)): every change then drops it at once. */
+  pushedTtlMs?: number;
+  /** Entries kept at most in each of the two caches; the oldest go first. */
   maxEntries?: number;
   now?: () => number;
 }
 
 interface Entry<T> {
   value: Promise<T>;
-  /** Set once the lookup has answered, so invalidation can match on it synchronously. */
+  /** Set once the lookup has answered. */
   settled?: { value: T };
+  /** The registry's clock when the lookup started: a change stamped later makes the entry stale. */
+  loadedAt: number;
   expiresAt: number;
 }
 
 /**
  * The cached answer to "does this tenant exist, is it active, is this user a member and as what".
- * A warm request reads no table. Changes reach it by `invalidate*` (same process, or a notification
- * channel) and, at the latest, when the TTL runs out. Concurrent misses for one key share one query.
+ * A warm request reads no table; a tenant's first request costs one lookup (`access`). Changes
+ * reach it by `invalidate*` (same process, or a notification channel — every change to the
+ * registry's tables is announced by a trigger) and, at the latest, when an answer's TTL runs out:
+ * short while changes are not known to arrive, long while they are. Concurrent misses for one key
+ * share one query.
+ *
+ * An invalidation stamps what it names (a tenant, a slug, a user, a membership) with the registry's
+ * clock instead of searching the caches: an entry loaded before a stamp that concerns it is stale,
+ * lookups still in flight included. So each change costs the same however many entries are cached,
+ * and a bulk change of ten thousand tenants is ten thousand map writes.
  */
 export class TenantRegistry {
   private readonly tenants = new Map<string, Entry<TenantRecord | null>>();
   private readonly memberships = new Map<string, Entry<MembershipRecord | null>>();
+  /** What changed, and when (registry clock, wall time for pruning). */
+  private readonly stamps = new Map<string, { clock: number; at: number }>();
+  private pruneAt: number;
+  private clock = 0;
+  /** The clock when the caches were last dropped: nothing loaded before it is trusted. */
+  private flushedAt = 0;
+  private pushed = false;
   private readonly ttlMs: number;
+  private readonly pushedTtlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
 
@@ -53,46 +82,152 @@ export class TenantRegistry {
     options: TenantRegistryOptions,
   ) {
     this.ttlMs = options.ttlMs;
+    this.pushedTtlMs = Math.max(options.pushedTtlMs ?? options.ttlMs, options.ttlMs);
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.pruneAt = this.maxEntries * 2;
     this.now = options.now ?? Date.now;
   }
 
+  /** The tenant `idOrSlug` and `userId`'s membership of it: cached, or one lookup for both. */
+  async access(idOrSlug: string, userId: string): Promise<Access> {
+    const cachedTenant = this.freshTenant(idOrSlug);
+    if (cachedTenant) {
+      const tenant = await cachedTenant.value;
+      return { tenant, membership: tenant ? await this.membership(tenant.id, userId) : null };
+    }
+    const loadedAt = ++this.clock;
+    const both = this.source.findAccess(idOrSlug, userId);
+    this.store(this.tenants, idOrSlug, {
+      value: both.then((answer) => answer.tenant),
+      loadedAt,
+      expiresAt: this.expiry(),
+    });
+    const answer = await both;
+    if (answer.tenant) {
+      const key = membershipKey(answer.tenant.id, userId);
+      // Unless a newer answer is already there (another request's).
+      if (!this.freshMembership(key)) {
+        this.store(this.memberships, key, {
+          value: Promise.resolve(answer.membership),
+          settled: { value: answer.membership },
+          loadedAt,
+          expiresAt: this.expiry(),
+        });
+      }
+    }
+    return answer;
+  }
+
   tenant(idOrSlug: string): Promise<TenantRecord | null> {
-    return this.cached(this.tenants, idOrSlug, () => this.source.findTenant(idOrSlug));
+    return this.cached(this.tenants, idOrSlug, this.freshTenant(idOrSlug), () => this.source.findTenant(idOrSlug));
   }
 
   membership(tenantId: string, userId: string): Promise<MembershipRecord | null> {
-    return this.cached(this.memberships, `${tenantId}\u0000${userId}`, () => this.source.findMembership(tenantId, userId));
+    const key = membershipKey(tenantId, userId);
+    return this.cached(this.memberships, key, this.freshMembership(key), () => this.source.findMembership(tenantId, userId));
   }
 
-  /** Forgets a tenant (by id, under every key it was cached by) and all its memberships. */
-  invalidateTenant(tenantId: string): void {
-    for (const [key, entry] of this.tenants) {
-      // An answer still in flight may be about this tenant: drop it too.
-      if (key === tenantId || !entry.settled || entry.settled.value?.id === tenantId) this.tenants.delete(key);
-    }
-    for (const key of this.memberships.keys()) {
-      if (key.startsWith(`${tenantId}\u0000`)) this.memberships.delete(key);
-    }
+  /** Forgets a tenant (by id, by `slug` when given, under whatever key it was cached) and all its memberships. */
+  invalidateTenant(tenantId: string, slug?: string): void {
+    this.stamp(`t:${tenantId}`);
+    if (slug !== undefined) this.stamp(`s:${slug}`);
   }
 
   invalidateMembership(tenantId: string, userId: string): void {
-    this.memberships.delete(`${tenantId}\u0000${userId}`);
+    this.stamp(`m:${membershipKey(tenantId, userId)}`);
+  }
+
+  /** Forgets every membership of a user (renamed, deleted). */
+  invalidateUser(userId: string): void {
+    this.stamp(`u:${userId}`);
   }
 
   invalidateAll(): void {
     this.tenants.clear();
     this.memberships.clear();
+    this.stamps.clear();
+    // Lookups still in flight answer their callers but are no longer cached as fresh.
+    this.clock++;
+    this.flushedAt = this.clock;
   }
 
-  private cached<T>(cache: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * Whether every change is known to reach `invalidate*` now. Either way the cache is dropped: an
+   * answer kept while changes were not arriving could be stale, and one kept under the long TTL
+   * must not outlive the channel that justified it.
+   */
+  changesPushed(live: boolean): void {
+    if (live === this.pushed) return;
+    this.pushed = live;
+    this.invalidateAll();
+  }
+
+  get changesArePushed(): boolean {
+    return this.pushed;
+  }
+
+  private expiry(): number {
+    return this.now() + (this.pushed ? this.pushedTtlMs : this.ttlMs);
+  }
+
+  private stamp(key: string): void {
     const now = this.now();
-    const hit = cache.get(key);
-    if (hit && hit.expiresAt > now) return hit.value;
-    const value = load();
-    const entry: Entry<T> = { value, expiresAt: now + this.ttlMs };
+    this.stamps.delete(key);
+    this.stamps.set(key, { clock: ++this.clock, at: now });
+    if (this.stamps.size > this.pruneAt) {
+      // A stamp older than every TTL can only concern entries that have expired anyway; stamps are
+      // kept in time order, so the old ones are at the front. Pruned again only once the map has
+      // doubled, so that a burst of recent changes costs each of them O(1).
+      const horizon = now - this.pushedTtlMs;
+      for (const [stamped, { at }] of this.stamps) {
+        if (at >= horizon) break;
+        this.stamps.delete(stamped);
+      }
+      this.pruneAt = Math.max(this.maxEntries * 2, this.stamps.size * 2);
+    }
+  }
+
+  private changedSince(key: string, entry: Entry<unknown>): boolean {
+    const stamp = this.stamps.get(key);
+    return stamp !== undefined && stamp.clock > entry.loadedAt;
+  }
+
+  /** A tenant entry still to be trusted: not expired, and neither its key nor the tenant it names changed since. */
+  private freshTenant(key: string): Entry<TenantRecord | null> | undefined {
+    const entry = this.unexpired(this.tenants, key);
+    if (!entry || this.changedSince(`t:${key}`, entry) || this.changedSince(`s:${key}`, entry)) return undefined;
+    // (Still in flight, the tenant it will name is not known yet: the next caller checks it again.)
+    const tenant = entry.settled?.value;
+    if (tenant && (this.changedSince(`t:${tenant.id}`, entry) || this.changedSince(`s:${tenant.slug}`, entry))) return undefined;
+    return entry;
+  }
+
+  /** A membership entry still to be trusted: not expired, and neither it, its tenant nor its user changed since. */
+  private freshMembership(key: string): Entry<MembershipRecord | null> | undefined {
+    const entry = this.unexpired(this.memberships, key);
+    if (!entry) return undefined;
+    const [tenantId, userId] = key.split('\u0000') as [string, string];
+    const stale =
+      this.changedSince(`m:${key}`, entry) ||
+      this.changedSince(`t:${tenantId}`, entry) ||
+      this.changedSince(`u:${userId}`, entry);
+    return stale ? undefined : entry;
+  }
+
+  private unexpired<T>(cache: Map<string, Entry<T>>, key: string): Entry<T> | undefined {
+    const entry = cache.get(key);
+    return entry && entry.expiresAt > this.now() && entry.loadedAt > this.flushedAt ? entry : undefined;
+  }
+
+  private cached<T>(cache: Map<string, Entry<T>>, key: string, hit: Entry<T> | undefined, load: () => Promise<T>): Promise<T> {
+    if (hit) return hit.value;
+    return this.store(cache, key, { value: load(), loadedAt: ++this.clock, expiresAt: this.expiry() }).value;
+  }
+
+  private store<T>(cache: Map<string, Entry<T>>, key: string, entry: Entry<T>): Entry<T> {
+    cache.delete(key);
     cache.set(key, entry);
-    value.then(
+    entry.value.then(
       (settled) => {
         entry.settled = { value: settled };
       },
@@ -103,6 +238,10 @@ export class TenantRegistry {
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
     }
-    return value;
+    return entry;
   }
+}
+
+function membershipKey(tenantId: string, userId: string): string {
+  return `${tenantId}\u0000${userId}`;
 }

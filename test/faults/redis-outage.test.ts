@@ -167,7 +167,7 @@ describe('malformed messages on Redis', () => {
 
   it('are dropped and counted on the registry channel; well-formed changes still apply', async () => {
     const droppedBefore = counterValue('redis_message_dropped');
-    for (const message of ['not json', 'null', '42', '{"userId":"x"}']) await raw.publish(REGISTRY_CHANNEL, message);
+    for (const message of ['not json', 'null', '42', '{"tenant":"x"}']) await raw.publish(REGISTRY_CHANNEL, message);
     await waitFor(() => counterValue('redis_message_dropped') >= droppedBefore + 4, 5_000, 'four messages to be dropped');
     expect((await instanceB.app.registry.tenant(tenant.id))?.active).toBe(true);
     await setTenantStatus(database.prisma, tenant.slug, 'SUSPENDED');

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, setTenantStatus } from '../../src/admin/tenant-admin.js';
 import { createDatabase, type Database } from '../../src/db/create-database.js';
 import { prepareDatabase } from '../../src/db/prepare-database.js';
-import { listenForRegistryChanges, notifyRegistryChange } from '../../src/db/registry-notifications.js';
+import { listenForRegistryChanges, notifyRegistryChange, notifyRegistryPayload } from '../../src/db/registry-notifications.js';
 import { createRegistrySource } from '../../src/db/registry-source.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { counterValue } from '../../src/observability/metrics.js';
@@ -19,6 +19,7 @@ let registry: TenantRegistry;
 let tenantId: string;
 const slug = 'listen-co';
 let stopListening: () => Promise<void>;
+let heartbeatsDelivered = true;
 
 const fatal: unknown[] = [];
 const recordFatal = (error: unknown) => fatal.push(error);
@@ -36,6 +37,10 @@ beforeAll(async () => {
     logger: createLogger('silent'),
     minRetryDelayMs: 20,
     maxRetryDelayMs: 200,
+    // Heartbeats sent through the pool; switched off, they are lost as a pooler in front of LISTEN loses them.
+    announce: (payload) =>
+      heartbeatsDelivered ? notifyRegistryPayload(database.sql, payload) : database.sql.query('SELECT 1').then(() => undefined),
+    heartbeatMs: 100,
   });
 });
 afterAll(async () => {
@@ -121,13 +126,34 @@ describe('the registry’s LISTEN connection', () => {
 
   it('ignores a malformed notification (anyone who can connect may send one) and keeps applying the next', async () => {
     expect(await eventually(isActive, 'a registry answer')).toBe(true);
-    for (const payload of ['null', 'not json', '42', '{"userId":"x"}']) {
+    for (const payload of ['null', 'not json', '42', '{"tenant":"x"}', '{"heartbeat":7}']) {
       await eventually(() => database.sql.query('SELECT pg_notify($1, $2)', ['tenantgraph_registry', payload]), 'a notification');
     }
     await suspendAndNotify('SUSPENDED');
     await until(async () => (await isActive()) === false, 'the suspension to be notified');
     await suspendAndNotify('ACTIVE');
     await until(async () => (await isActive()) === true, 'the reactivation to be notified');
+  });
+
+  it('hears a change made by plain SQL, whoever makes it (the tables announce their changes)', async () => {
+    expect(await eventually(isActive, 'a registry answer')).toBe(true);
+    await eventually(() => database.sql.query(`UPDATE tenants SET status = 'SUSPENDED' WHERE slug = $1`, [slug]), 'the update');
+    await until(async () => (await isActive()) === false, 'the suspension to be heard');
+    await eventually(() => database.sql.query(`UPDATE tenants SET status = 'ACTIVE' WHERE slug = $1`, [slug]), 'the update');
+    await until(async () => (await isActive()) === true, 'the reactivation to be heard');
+  });
+
+  it('lets the registry trust its answers long only while its heartbeats are heard', async () => {
+    await until(() => registry.changesArePushed, 'changes to be pushed');
+    const missedBefore = counterValue('registry_heartbeat_missed');
+    heartbeatsDelivered = false;
+    try {
+      await until(() => !registry.changesArePushed, 'the missed heartbeat to be noticed', 2_000);
+      expect(counterValue('registry_heartbeat_missed')).toBe(missedBefore + 1);
+    } finally {
+      heartbeatsDelivered = true;
+    }
+    await until(() => registry.changesArePushed, 'changes to be pushed again', 2_000);
   });
 
   it('stops retrying once stopped', async () => {

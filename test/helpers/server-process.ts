@@ -11,6 +11,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  */
 export interface ServerProcess {
   url: string;
+  pid: number;
   /** Every log line so far, parsed. */
   logs: Record<string, unknown>[];
   /** Whether the process is still running. */
@@ -54,6 +55,7 @@ export async function startServerProcess(environment: Record<string, string>): P
   exited.catch(() => {});
   return {
     url,
+    pid: child.pid as number,
     logs,
     alive: () => child.exitCode === null && child.signalCode === null,
     lastResortLines: () => logs.filter((entry) => entry.lastResort === true),

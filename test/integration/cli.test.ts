@@ -8,7 +8,7 @@ import { createTokenVerifier } from '../../src/auth/token-verifier.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createDatabase, type Database } from '../../src/db/create-database.js';
-import { listenForRegistryChanges } from '../../src/db/registry-notifications.js';
+import { listenForRegistryChanges, notifyRegistryPayload } from '../../src/db/registry-notifications.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -161,6 +161,7 @@ describe('npm run cli', () => {
       const { database, app } = await serverOnSameDatabase();
       const stop = await listenForRegistryChanges(process.env.DATABASE_URL ?? '', app.registry, {
         logger: createLogger('silent'),
+        announce: (payload) => notifyRegistryPayload(database.sql, payload),
       });
       try {
         const token = (await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co')).out;

@@ -7,8 +7,9 @@ let server: TestServer;
 let tenants: { fixture: TenantFixture; token: string }[];
 
 beforeAll(async () => {
-  // Fewer tenant clients kept than tenants asking: clients are dropped and remade mid-flight.
-  server = await startTestServer({ environment: { TENANT_CLIENTS: '2' } });
+  // Fewer database clients than tenants asking: requests queue for them, and each client serves
+  // one tenant's request after another's.
+  server = await startTestServer({ environment: { DATABASE_CLIENTS: '2' } });
   tenants = [];
   for (const slug of ['conc-a', 'conc-b', 'conc-c']) {
     const fixture = await createTenantFixture(server.database, { slug, projects: 2, tasksPerProject: 2 });

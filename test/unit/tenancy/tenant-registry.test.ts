@@ -4,6 +4,7 @@ import { type RegistrySource, TenantRegistry } from '../../../src/tenancy/tenant
 function fakeSource() {
   const calls: string[] = [];
   const tenants = new Map([['acme', { id: 'id-acme', slug: 'acme', active: true }]]);
+  const members = new Set(['id-acme:alice']);
   const source: RegistrySource = {
     async findTenant(ref) {
       calls.push(`tenant:${ref}`);
@@ -12,10 +13,16 @@ function fakeSource() {
     },
     async findMembership(tenantId, userId) {
       calls.push(`member:${tenantId}:${userId}`);
-      return userId === 'alice' ? { role: 'OWNER' } : null;
+      return members.has(`${tenantId}:${userId}`) ? { role: 'OWNER' } : null;
+    },
+    async findAccess(ref, userId) {
+      calls.push(`access:${ref}:${userId}`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const tenant = [...tenants.values()].find((candidate) => candidate.id === ref || candidate.slug === ref) ?? null;
+      return { tenant, membership: tenant && members.has(`${tenant.id}:${userId}`) ? { role: 'OWNER' } : null };
     },
   };
-  return { source, calls, tenants };
+  return { source, calls, tenants, members };
 }
 
 describe('the tenant registry', () => {
@@ -67,11 +74,84 @@ describe('the tenant registry', () => {
           return { id: 'x', slug: 'x', active: true };
         },
         findMembership: async () => null,
+        findAccess: async () => ({ tenant: null, membership: null }),
       },
       { ttlMs: 60_000 },
     );
     await expect(registry.tenant('x')).rejects.toThrow('database down');
     fail = false;
     expect(await registry.tenant('x')).toEqual({ id: 'x', slug: 'x', active: true });
+  });
+
+  it('answers a tenant’s first request with one lookup for tenant and membership, and the next with none', async () => {
+    const { source, calls } = fakeSource();
+    const registry = new TenantRegistry(source, { ttlMs: 60_000 });
+    expect(await registry.access('acme', 'alice')).toEqual({
+      tenant: expect.objectContaining({ id: 'id-acme' }),
+      membership: { role: 'OWNER' },
+    });
+    expect(await registry.access('acme', 'alice')).toMatchObject({ membership: { role: 'OWNER' } });
+    expect(await registry.membership('id-acme', 'alice')).toEqual({ role: 'OWNER' });
+    // Another user of a tenant already known: only their membership is looked up.
+    expect(await registry.access('acme', 'bob')).toMatchObject({ membership: null });
+    expect(await registry.access('nope', 'alice')).toEqual({ tenant: null, membership: null });
+    expect(calls).toEqual(['access:acme:alice', 'member:id-acme:bob', 'access:nope:alice']);
+  });
+
+  it('forgets "not a member" and "no such tenant" when the membership or the tenant (by slug) appears', async () => {
+    const { source, tenants, members } = fakeSource();
+    const registry = new TenantRegistry(source, { ttlMs: 60_000 });
+    expect((await registry.access('acme', 'bob')).membership).toBeNull();
+    expect((await registry.access('globex', 'bob')).tenant).toBeNull();
+    members.add('id-acme:bob');
+    registry.invalidateMembership('id-acme', 'bob');
+    tenants.set('globex', { id: 'id-globex', slug: 'globex', active: true });
+    registry.invalidateTenant('id-globex', 'globex');
+    expect((await registry.access('acme', 'bob')).membership).toEqual({ role: 'OWNER' });
+    expect((await registry.access('globex', 'bob')).tenant?.id).toBe('id-globex');
+  });
+
+  it('forgets every membership of a changed user', async () => {
+    const { source, calls } = fakeSource();
+    const registry = new TenantRegistry(source, { ttlMs: 60_000 });
+    await registry.membership('id-acme', 'alice');
+    registry.invalidateUser('alice');
+    await registry.membership('id-acme', 'alice');
+    expect(calls).toEqual(['member:id-acme:alice', 'member:id-acme:alice']);
+  });
+
+  it('does not keep, as fresh, an answer whose lookup was in flight when the tenant changed', async () => {
+    const { source, calls, tenants } = fakeSource();
+    const registry = new TenantRegistry(source, { ttlMs: 60_000 });
+    const inFlight = registry.tenant('acme');
+    tenants.set('acme', { id: 'id-acme', slug: 'acme', active: false });
+    registry.invalidateTenant('id-acme');
+    await inFlight; // answered its callers, whatever it read…
+    expect((await registry.tenant('acme'))?.active).toBe(false); // …but is not trusted after the change
+    expect(calls).toEqual(['tenant:acme', 'tenant:acme']);
+  });
+
+  it('trusts answers for pushedTtlMs while changes are pushed, and drops them all when that starts or stops', async () => {
+    let now = 0;
+    const { source, calls } = fakeSource();
+    const registry = new TenantRegistry(source, { ttlMs: 5_000, pushedTtlMs: 600_000, now: () => now });
+    await registry.tenant('acme');
+    registry.changesPushed(true);
+    await registry.tenant('acme'); // dropped when pushing started
+    now = 300_000;
+    await registry.tenant('acme'); // still trusted
+    registry.changesPushed(false);
+    await registry.tenant('acme'); // dropped when pushing stopped…
+    now = 306_000;
+    await registry.tenant('acme'); // …and trusted for ttlMs only from then on
+    expect(calls).toEqual(['tenant:acme', 'tenant:acme', 'tenant:acme', 'tenant:acme']);
+  });
+
+  it('costs the same per change however many entries are cached', async () => {
+    const { source } = fakeSource();
+    const registry = new TenantRegistry(source, { ttlMs: 60_000, maxEntries: 100 });
+    for (let i = 0; i < 10_000; i++) registry.invalidateTenant(`id-${i}`, `slug-${i}`);
+    // Stamps are pruned only once older than every TTL; until then they are bounded by the changes made.
+    expect(await registry.tenant('acme')).toMatchObject({ id: 'id-acme' });
   });
 });
