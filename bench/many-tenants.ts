@@ -6,6 +6,8 @@ export interface SmallTenant {
   slug: string;
   ownerId: string;
   taskId: string;
+  /** The project of `taskId`. */
+  projectId: string;
 }
 
 const PROJECTS = 3;
@@ -49,13 +51,19 @@ export async function seedManyTenants(database: Database, count: number): Promis
     // Fresh statistics, as an operator would after a bulk load: the planner must see the new rows.
     await session.exec('ANALYZE tenants, users, memberships, projects, tasks');
   });
-  const rows = await database.sql.query<{ id: string; slug: string; owner_id: string; task_id: string }>(
-    `SELECT t.id, t.slug, m.user_id AS owner_id,
-            (SELECT k.id FROM tasks k WHERE k.tenant_id = t.id ORDER BY k.id LIMIT 1) AS task_id
+  const rows = await database.sql.query<{ id: string; slug: string; owner_id: string; task_id: string; project_id: string }>(
+    `SELECT t.id, t.slug, m.user_id AS owner_id, k.id AS task_id, k.project_id
      FROM tenants t JOIN memberships m ON m.tenant_id = t.id AND m.role = 'OWNER'
+     JOIN LATERAL (SELECT id, project_id FROM tasks WHERE tenant_id = t.id ORDER BY id LIMIT 1) k ON true
      WHERE t.slug LIKE 'many-%' AND substring(t.slug from 6)::int <= $1
      ORDER BY substring(t.slug from 6)::int`,
     [count],
   );
-  return rows.map((row) => ({ id: row.id, slug: row.slug, ownerId: row.owner_id, taskId: row.task_id }));
+  return rows.map((row) => ({
+    id: row.id,
+    slug: row.slug,
+    ownerId: row.owner_id,
+    taskId: row.task_id,
+    projectId: row.project_id,
+  }));
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { formatPrismaCursor } from '@pothos/plugin-prisma';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createApp } from '../src/app.js';
 import { createDevSigningKey, loadOrCreateDevSigningKey } from '../src/auth/dev-signing-key.js';
@@ -27,7 +28,7 @@ import { startBaselineServer } from './baseline-server.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { seedManyTenants } from './many-tenants.js';
 import { POSTGRAPHILE_NESTED, startPostGraphilePeer } from './peer-postgraphile.js';
-import { BENCH_WRITE_TITLE, type BenchTenant, removeBenchWrites, seedBenchData } from './seed.js';
+import { BENCH_WRITE_TITLE, type BenchTenant, removeBenchWrites, seedBenchData, seedWideTenant } from './seed.js';
 import type { SocketJob } from './socket-load.js';
 
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 3);
@@ -383,6 +384,73 @@ if (selected('abuse')) {
   sink.kill();
 }
 
+// --- A page's cost against the data behind it ------------------------------------------------------
+
+/**
+ * The same pages read on bench-large (20 tasks per project) and on bench-wide (1,000 per project):
+ * rounds large, wide, wide, large on the isolated server; the ratio of wide's req/s to large's, the
+ * median round's. A page whose cost does not grow with the rows behind it reads 1.00×. Two pages:
+ * the nested read of workload 2, and page 2 of one project's tasks (a cursor inside a nested
+ * connection, which Prisma cannot express as a join and loads as separate statements).
+ */
+interface PageRow {
+  page: string;
+  ratio: number;
+  range: [number, number];
+  statements: { large: number; wide: number };
+}
+const pageRows: PageRow[] = [];
+if (selected('page')) {
+  const wide = await seedWideTenant(database);
+  tokens.set(wide.id, await issueDevToken(devKey, { ...config.jwt, userId: wide.ownerId, tenant: wide.slug, ttl: '2h' }));
+  const PAGE_TWO = `query($id: ID!, $after: String) { project(id: $id) { tasks(first: 10, after: $after) { edges { node {
+    title assignee { name } comments { totalCount } } } } } }`;
+  const pageTwoOf = async (tenant: BenchTenant) => {
+    const projectId = tenant.projectIds[0] as string;
+    const [tenth] = await database.sql.query<{ id: string }>(
+      'SELECT id FROM tasks WHERE project_id = $1 ORDER BY created_at, id OFFSET 9 LIMIT 1',
+      [projectId],
+    );
+    return body(PAGE_TWO, { id: encodeGlobalID('Project', projectId), after: formatPrismaCursor({ id: tenth?.id }, 'id') });
+  };
+  const pages: [string, (tenant: BenchTenant) => Promise<string>][] = [
+    ['nested read 20×20 (workload 2)', async () => body(NESTED)],
+    ['page 2 of a project’s tasks (nested cursor)', pageTwoOf],
+  ];
+  for (const [page, make] of pages) {
+    const requestsOf = async (tenant: BenchTenant) => [{ token: tokenOf(tenant), body: await make(tenant) }];
+    const onLarge = await requestsOf(large);
+    const onWide = await requestsOf(wide);
+    const statementsOf = async (requests: LoadJob['requests']) => {
+      const before = statements;
+      const response = await fetch(isolated.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${requests[0]?.token}` },
+        body: requests[0]?.body,
+      });
+      const answer = (await response.json()) as { errors?: unknown };
+      if (answer.errors) throw new Error(`${page}: ${JSON.stringify(answer.errors)}`);
+      return statements - before;
+    };
+    const counted = { large: await statementsOf(onLarge), wide: await statementsOf(onWide) };
+    const ratios: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const results: LoadResult[] = [];
+      for (const requests of [onLarge, onWide, onWide, onLarge])
+        results.push(await drive(isolated.url, requests, DURATION * 2, 4));
+      const [a1, b1, b2, a2] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
+      ratios.push((b1.requestsPerSecond + b2.requestsPerSecond) / (a1.requestsPerSecond + a2.requestsPerSecond));
+    }
+    ratios.sort((x, y) => x - y);
+    pageRows.push({
+      page,
+      ratio: ratios[Math.floor(ratios.length / 2)] as number,
+      range: [ratios[0] as number, ratios[ratios.length - 1] as number],
+      statements: counted,
+    });
+  }
+}
+
 // --- Many tenants: the long tail ---------------------------------------------------------------------
 
 /**
@@ -408,8 +476,9 @@ if (selected('many') && databaseUrl) {
   const smallTenants = await seedManyTenants(database, Math.max(...MANY_TENANTS));
   const dataDir = await mkdtemp(join(tmpdir(), 'tenantgraph-many-'));
   const serverKey = await loadOrCreateDevSigningKey(dataDir);
-  const server = await startServerProcess({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir });
+  const server = await startServerProcess({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir }, { inspect: true });
   const rssMb = async () => {
+    await server.collectGarbage();
     const status = await readFile(`/proc/${server.pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
   };
@@ -597,6 +666,67 @@ const idleBytes = await withSockets({ mode: 'idle', url: isolated.url, token: to
   return (memoryNow() - memoryBefore) / IDLE_SOCKETS;
 });
 
+// Subscriptions over many tenants: 1,000 tenants with one subscriber each against 10 tenants with
+// 100 each, the same 1,000 subscribers and the same 20 UPDATED events per subscriber (each read
+// through a client leased for that message). Shapes alternate, 10×100 first; events per second
+// delivered and heap (+ external) per subscriber while subscribed.
+const manySubscriptions: { shape: string; perSecond: number[]; bytesPerSubscriber: number[] }[] = [];
+if (selected('many') && databaseUrl) {
+  const crowd = await seedManyTenants(database, 1_000);
+  const EVENTS_PER_SUBSCRIBER = 20;
+  const shapes = [
+    { shape: '10 tenants × 100 subscribers', tenants: crowd.slice(0, 10), perTenant: 100 },
+    { shape: '1,000 tenants × 1 subscriber', tenants: crowd, perTenant: 1 },
+  ];
+  const subscriberTokens = new Map<string, string>();
+  for (const tenant of crowd) {
+    subscriberTokens.set(
+      tenant.id,
+      await issueDevToken(devKey, { ...config.jwt, userId: tenant.ownerId, tenant: tenant.slug, ttl: '2h' }),
+    );
+  }
+  for (const round of [0, 1, 2, 3]) {
+    const { shape, tenants: shapeTenants, perTenant } = shapes[round % 2] as (typeof shapes)[number];
+    const subscribers = shapeTenants.flatMap((tenant) =>
+      Array.from({ length: perTenant }, () => ({
+        token: subscriberTokens.get(tenant.id) as string,
+        projectId: encodeGlobalID('Project', tenant.projectId),
+      })),
+    );
+    const before = memoryNow();
+    const measured = await withSockets({ mode: 'subscribe', url: isolated.url, subscribers }, async (delivered) => {
+      const heldBytes = (memoryNow() - before) / subscribers.length;
+      let rounds = 0;
+      const started = performance.now();
+      while (delivered().received < EVENTS_PER_SUBSCRIBER * subscribers.length) {
+        if (delivered().ended > 0) throw new Error(`${delivered().ended} subscriptions ended early (${shape})`);
+        // One event per tenant per round; at most 10 rounds ahead of the slowest subscriber.
+        while (rounds < EVENTS_PER_SUBSCRIBER && rounds - delivered().slowest < 10) {
+          for (const tenant of shapeTenants) {
+            app.pubsub.publish({
+              type: 'task',
+              tenantId: tenant.id,
+              projectId: tenant.projectId,
+              taskId: tenant.taskId,
+              kind: 'UPDATED',
+            });
+          }
+          rounds++;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return { perSecond: (EVENTS_PER_SUBSCRIBER * subscribers.length) / ((performance.now() - started) / 1000), heldBytes };
+    });
+    let row = manySubscriptions.find((entry) => entry.shape === shape);
+    if (!row) {
+      row = { shape, perSecond: [], bytesPerSubscriber: [] };
+      manySubscriptions.push(row);
+    }
+    row.perSecond.push(measured.perSecond);
+    row.bytesPerSubscriber.push(measured.heldBytes);
+  }
+}
+
 // One statement, sequential, in-process: where a tenant statement's time goes (wall and CPU).
 const tenantDb = createTenantDb(database, resolved.context.tenantId);
 const sampleTaskId = large.taskIds[0] as string;
@@ -688,6 +818,17 @@ if (abuseRows.length > 0) {
     ),
   );
 }
+if (pageRows.length > 0) {
+  lines.push(
+    '',
+    "| a page's cost against the data behind it: the same page on 1,000 tasks per project against on 20 | req/s ratio (median round) | rounds' range | SQL/request (20 → 1,000 per project) | target |",
+    '| --- | ---: | ---: | ---: | --- |',
+    ...pageRows.map(
+      (row) =>
+        `| ${row.page} | ${fixed(row.ratio, 2)}× | ${fixed(row.range[0], 2)}–${fixed(row.range[1], 2)} | ${row.statements.large} → ${row.statements.wide} | ≥ 0.90× |`,
+    ),
+  );
+}
 if (manyRows.length > 0) {
   lines.push(
     '',
@@ -698,7 +839,19 @@ if (manyRows.length > 0) {
         `| 7 many tenants: ${row.workload} | ${row.tenants} | ${fixed(row.ratio, 2)}× | ${fixed(row.range[0], 2)}–${fixed(row.range[1], 2)} | ${fixed(row.p99Ratio, 2)}× | ${fixed(row.registryPerRequest, 3)} | ≥ 0.90×, p99 ≤ 1.5× |`,
     ),
     '',
-    `Server process RSS: ${manyRss.map((entry) => `${entry.tenants === 0 ? 'before' : `after ${entry.tenants} tenants`} ${fixed(entry.rssMb, 0)} MB`).join(', ')} (target < 300 MB after 10,000, flat ±10% from 2,000 to 10,000).`,
+    `Server process RSS after a full GC: ${manyRss.map((entry) => `${entry.tenants === 0 ? 'before' : `after ${entry.tenants} tenants`} ${fixed(entry.rssMb, 0)} MB`).join(', ')} (target < 300 MB after 10,000, flat ±10% from 2,000 to 10,000).`,
+  );
+}
+if (manySubscriptions.length > 0) {
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] as number;
+  lines.push(
+    '',
+    '| subscriptions over many tenants (20 UPDATED events per subscriber, task read per message) | events delivered per second (rounds) | heap + external per subscriber |',
+    '| --- | ---: | ---: |',
+    ...manySubscriptions.map(
+      (row) =>
+        `| ${row.shape} | ${fixed(median(row.perSecond), 0)} (${row.perSecond.map((value) => fixed(value, 0)).join(', ')}) | ${fixed(median(row.bytesPerSubscriber) / 1024, 1)} KB |`,
+    ),
   );
 }
 if (documentMemory) {

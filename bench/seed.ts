@@ -11,12 +11,13 @@ export interface BenchTenant {
 
 /** Skewed on purpose: one large tenant, a few middling, one tiny. Tasks per project are equal. */
 const SIZES = [
-  { slug: 'bench-large', projects: 300 },
-  { slug: 'bench-medium', projects: 60 },
-  { slug: 'bench-small', projects: 20 },
-  { slug: 'bench-tiny', projects: 5 },
+  { slug: 'bench-large', projects: 300, tasksPerProject: 20 },
+  { slug: 'bench-medium', projects: 60, tasksPerProject: 20 },
+  { slug: 'bench-small', projects: 20, tasksPerProject: 20 },
+  { slug: 'bench-tiny', projects: 5, tasksPerProject: 20 },
 ];
-const TASKS_PER_PROJECT = 20;
+/** A tenant whose projects hold 50 times the tasks: the same page, far more data behind it. */
+const WIDE = { slug: 'bench-wide', projects: 20, tasksPerProject: 1_000 };
 const MEMBERS = 5;
 
 /** Titles of the tasks the writes workload creates. */
@@ -41,8 +42,23 @@ export async function removeBenchWrites(database: Database): Promise<void> {
  */
 export async function seedBenchData(database: Database): Promise<BenchTenant[]> {
   await removeBenchWrites(database);
+  const tenants = await seedTenants(database, SIZES);
+  // Fresh statistics, as an operator would after a bulk load: nested pages are planned as LATERAL
+  // joins, and on stale estimates PostgreSQL may evaluate them for every parent row before the LIMIT.
+  await database.sql.exec('ANALYZE tenants, users, memberships, projects, tasks, comments');
+  return tenants;
+}
+
+/** The wide tenant (20 projects of 1,000 tasks), seeded once like the others. */
+export async function seedWideTenant(database: Database): Promise<BenchTenant> {
+  const [wide] = (await seedTenants(database, [WIDE])) as [BenchTenant];
+  await database.sql.exec('ANALYZE projects, tasks, comments');
+  return wide;
+}
+
+async function seedTenants(database: Database, sizes: typeof SIZES): Promise<BenchTenant[]> {
   const tenants: BenchTenant[] = [];
-  for (const size of SIZES) {
+  for (const size of sizes) {
     let tenant = await database.prisma.tenant.findUnique({ where: { slug: size.slug } });
     if (!tenant) {
       tenant = await createTenant(database.prisma, { slug: size.slug, name: size.slug, plan: 'pro' });
@@ -62,9 +78,9 @@ export async function seedBenchData(database: Database): Promise<BenchTenant[]> 
          SELECT p.tenant_id, p.id, 'Task ' || n,
                 (ARRAY['TODO','IN_PROGRESS','DONE']::"TaskStatus"[])[1 + n % 3],
                 (SELECT user_id FROM memberships m WHERE m.tenant_id = p.tenant_id ORDER BY user_id OFFSET n % ${MEMBERS} LIMIT 1)
-         FROM projects p, generate_series(1, ${TASKS_PER_PROJECT}) AS n
+         FROM projects p, generate_series(1, $2::int) AS n
          WHERE p.tenant_id = $1`,
-        [tenant.id],
+        [tenant.id, size.tasksPerProject],
       );
       await database.sql.query(
         `INSERT INTO comments (tenant_id, task_id, author_id, body)

@@ -1,6 +1,7 @@
 // Websocket clients for the subscription workload, in their own process (forked with IPC) so they
 // do not share the server's event loop.
-//   subscribe: `count` SDK clients, each subscribed to taskChanged(projectId); reports every 50 ms
+//   subscribe: `count` SDK clients, each subscribed to taskChanged(projectId) — or one per entry of
+//              `subscribers`, each with its own token and project; reports every 50 ms
 //              how many events have arrived, how many the slowest subscriber has, and how many
 //              subscriptions have ended (which a workload that waits for every event must know).
 //   idle:      `count` graphql-transport-ws connections, initialised and acknowledged, doing nothing.
@@ -9,6 +10,7 @@ import { createClient } from '../src/sdk/index.js';
 
 export type SocketJob =
   | { mode: 'subscribe'; url: string; token: string; projectId: string; count: number }
+  | { mode: 'subscribe'; url: string; subscribers: { token: string; projectId: string }[] }
   | { mode: 'idle'; url: string; token: string; count: number };
 
 const send = (message: unknown) => process.send?.(message);
@@ -16,14 +18,18 @@ const send = (message: unknown) => process.send?.(message);
 process.once('message', async (job: SocketJob) => {
   const closers: (() => unknown)[] = [];
   if (job.mode === 'subscribe') {
-    const counts: number[] = Array.from({ length: job.count }, () => 0);
+    const subscribers =
+      'subscribers' in job
+        ? job.subscribers
+        : Array.from({ length: job.count }, () => ({ token: job.token, projectId: job.projectId }));
+    const counts: number[] = subscribers.map(() => 0);
     let connected = 0;
     let ended = 0;
-    for (let i = 0; i < job.count; i++) {
-      const client = createClient({ url: job.url, token: job.token, onConnected: () => connected++ });
+    for (const [i, subscriber] of subscribers.entries()) {
+      const client = createClient({ url: job.url, token: subscriber.token, onConnected: () => connected++ });
       client.subscribe(
         'TaskChanged',
-        { projectId: job.projectId },
+        { projectId: subscriber.projectId },
         {
           next: (result) => {
             if (result.ok) counts[i] = (counts[i] ?? 0) + 1;
@@ -33,7 +39,7 @@ process.once('message', async (job: SocketJob) => {
       );
       closers.push(() => client.close());
     }
-    while (connected < job.count) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (connected < subscribers.length) await new Promise((resolve) => setTimeout(resolve, 10));
     const timer = setInterval(() => {
       send({ received: counts.reduce((sum, count) => sum + count, 0), slowest: Math.min(...counts), ended });
     }, 50);

@@ -164,7 +164,7 @@ async function connectPostgres(
     }
     return sessions;
   };
-  // A tenant statement outside a transaction goes out behind its prepared settings, in one round trip.
+  // A tenant statement outside a transaction goes out behind its settings, in one round trip.
   const withSettings = (settings: () => SqlQuery) => pgStatementsWithSettings(pool, settings);
   const clients = await connectClients(new PrismaPg(pool), onStatement, withSettings);
   return {

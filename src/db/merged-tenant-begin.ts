@@ -38,7 +38,7 @@ const isRead = (sql: string) => /^\s*SELECT\b/i.test(sql);
  * from four to one for a read, two for a write. The tenancy layer starts each as `BEGIN` ·
  * `SELECT set_config(…)` · the first statement, each awaited in turn; on a pooled PostgreSQL
  * connection that is a network round trip each. (A statement outside a transaction needs none of
- * this: src/db/pg-tenant-statements.ts sends it behind its prepared settings in one round trip.)
+ * this: src/db/pg-tenant-statements.ts sends it behind its settings in one round trip.)
  *
  * - `BEGIN` and the tenant settings are held back and sent with the first real statement as one
  *   simple-protocol message — `BEGIN; SELECT set_config(…); <statement>` — which PostgreSQL runs in

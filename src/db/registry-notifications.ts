@@ -12,12 +12,14 @@ const CHANNEL = 'tenantgraph_registry';
 
 /**
  * What changed: a tenant (`tenantId`, with its `slug` when known), one membership (`tenantId` and
- * `userId`), or a user and with it all their memberships (`userId` alone).
+ * `userId`), a user and with it all their memberships (`userId` alone), or anything (`all`: a
+ * table was truncated).
  */
 export interface RegistryChange {
   tenantId?: string;
   slug?: string;
   userId?: string;
+  all?: true;
 }
 
 export async function notifyRegistryChange(sql: SqlRunner, change: RegistryChange): Promise<void> {
@@ -41,7 +43,11 @@ export function applyRegistryChange(registry: TenantRegistry, payload: string): 
     return false;
   }
   if (typeof change !== 'object' || change === null) return false;
-  const { tenantId, slug, userId } = change as Partial<Record<keyof RegistryChange, unknown>>;
+  const { tenantId, slug, userId, all } = change as Partial<Record<keyof RegistryChange, unknown>>;
+  if (all === true) {
+    registry.invalidateAll();
+    return true;
+  }
   if (typeof tenantId === 'string') {
     if (typeof userId === 'string') registry.invalidateMembership(tenantId, userId);
     else registry.invalidateTenant(tenantId, typeof slug === 'string' ? slug : undefined);
@@ -76,11 +82,14 @@ export interface RegistryListenerOptions {
  * backoff, for as long as the server runs.
  *
  * The registry trusts its answers for long only while changes are known to arrive: a heartbeat is
- * announced through the server's own pool every `heartbeatMs` and must be heard back before the
- * next. Heard, the registry is told changes are pushed; missed, or the connection lost, it is told
- * they are not — and drops its cache and trusts answers for REGISTRY_TTL_MS only — until heartbeats
- * are heard again. So a LISTEN that silently hears nothing (through a pooler, a half-dead
- * connection) costs at most one heartbeat interval of staleness beyond the TTL, never the long one.
+ * announced through the server's own pool every `heartbeatMs`, and once its NOTIFY is committed it
+ * must be heard back within an interval. Heard, the registry is told changes are pushed; missed, or
+ * the connection lost, it is told they are not — and drops its cache and trusts answers for
+ * REGISTRY_TTL_MS only — until heartbeats are heard again; two missed in a row and it listens on a
+ * new connection (one that died without telling never ends by itself). A heartbeat still waiting
+ * for a pooled connection is not a miss: a busy pool says nothing of LISTEN. So a LISTEN that
+ * silently hears nothing (through a pooler, a half-dead connection) costs at most two heartbeat
+ * intervals of staleness beyond the TTL, never the long one.
  * Resolves, once listening, with a function that stops it all.
  */
 export async function listenForRegistryChanges(
@@ -97,33 +106,59 @@ export async function listenForRegistryChanges(
   let retry: NodeJS.Timeout | undefined;
   let failures = 0;
   const instance = randomUUID();
-  /** The heartbeat sent last and not yet heard back. */
-  let unheard: string | undefined;
   let beats = 0;
+  /**
+   * The heartbeat sent last and not yet heard back, and when its NOTIFY was committed (undefined
+   * while it is still on its way: a busy pool delays the sending, which says nothing of LISTEN).
+   */
+  let unheard: { beat: string; sentAt?: number } | undefined;
+  /** Heartbeats in a row that were sent and not heard. */
+  let misses = 0;
 
-  const heartbeat = setInterval(() => {
+  const tick = () => {
     if (!current) return;
-    if (unheard !== undefined && registry.changesArePushed) {
-      increment('registry_heartbeat_missed');
+    if (unheard?.sentAt === undefined || Date.now() - unheard.sentAt < heartbeatMs / 2) {
+      if (!unheard) sendHeartbeat();
+      return;
+    }
+    // Sent, committed, and still not heard half an interval later or more: LISTEN is not hearing it.
+    misses++;
+    increment('registry_heartbeat_missed');
+    if (registry.changesArePushed) {
       logger.warn(
         'registry notifications are not arriving (a transaction pooler in front of LISTEN? set DIRECT_DATABASE_URL); trusting registry answers for REGISTRY_TTL_MS only',
       );
       registry.changesPushed(false);
     }
+    if (misses >= 2) {
+      // A connection that died without telling (half-open TCP) would never end by itself: listen anew.
+      misses = 0;
+      const silent = current;
+      current = undefined;
+      scheduleRetry();
+      void silent.end().catch(() => {});
+      return;
+    }
     sendHeartbeat();
-  }, heartbeatMs);
-  heartbeat.unref();
+  };
 
   const sendHeartbeat = () => {
-    const beat = `${instance}:${++beats}`;
-    unheard = beat;
-    options.announce(JSON.stringify({ heartbeat: beat })).catch((error: unknown) => {
-      logger.warn({ err: error }, 'registry heartbeat could not be sent');
-    });
+    const sent = { beat: `${instance}:${++beats}` } as { beat: string; sentAt?: number };
+    unheard = sent;
+    options.announce(JSON.stringify({ heartbeat: sent.beat })).then(
+      () => {
+        sent.sentAt = Date.now();
+      },
+      (error: unknown) => {
+        if (unheard === sent) unheard = undefined;
+        logger.warn({ err: error }, 'registry heartbeat could not be sent');
+      },
+    );
   };
   const heard = (beat: string) => {
-    if (beat !== unheard) return;
+    if (beat !== unheard?.beat) return;
     unheard = undefined;
+    misses = 0;
     if (!registry.changesArePushed) {
       registry.changesPushed(true);
       logger.info('registry changes are pushed: answers trusted until a change drops them');
@@ -169,6 +204,7 @@ export async function listenForRegistryChanges(
           if (stopped) return client.end().catch(() => {});
           current = client;
           failures = 0;
+          unheard = undefined;
           // Anything notified while nobody listened was missed: forget every cached answer.
           registry.invalidateAll();
           increment('registry_listen_reconnected');
@@ -187,6 +223,8 @@ export async function listenForRegistryChanges(
 
   current = await listen();
   sendHeartbeat();
+  const heartbeat = setInterval(tick, heartbeatMs);
+  heartbeat.unref();
   return async () => {
     stopped = true;
     clearInterval(heartbeat);

@@ -53,7 +53,9 @@ export function clientError(
     extensions: {
       code,
       ...(options.fields ? { fields: options.fields } : {}),
-      ...(options.http ? { http: { status: ErrorCode[code] } } : {}),
+      ...(options.http
+        ? { http: { status: ErrorCode[code], ...(code === 'UNAVAILABLE' ? { headers: { 'retry-after': '1' } } : {}) } }
+        : {}),
     },
   });
 }

@@ -28,18 +28,6 @@ export function createLoaders(db: TenantDb, tenantId: string) {
       }),
       { cacheKeyFn: tenantKey },
     ),
-    commentCountByTask: new DataLoader<string, number, string>(
-      ownBatch(async (taskIds) => {
-        const groups = await db.comment.groupBy({
-          by: ['taskId'],
-          where: { taskId: { in: [...taskIds] } },
-          _count: { _all: true },
-        });
-        const counts = new Map(groups.map((group) => [group.taskId, group._count._all]));
-        return taskIds.map((id) => counts.get(id) ?? 0);
-      }),
-      { cacheKeyFn: tenantKey },
-    ),
   };
 }
 

@@ -7,6 +7,7 @@ const counters = new Map<string, number>();
 export type CounterName =
   | 'tenant_context_missing'
   | 'tenant_client_mismatch'
+  | 'tenant_client_after_release'
   | 'client_lease_wait'
   | 'client_lease_timeout'
   | 'registry_heartbeat_missed'

@@ -7,7 +7,7 @@ import { increment } from '../observability/metrics.js';
 import { SubscriberTooSlowError } from '../pubsub/tenant-pubsub.js';
 import { contextForExecution, type GraphQLContext } from '../schema/context.js';
 import type { Revocation } from '../tenancy/entitlement.js';
-import type { Lease } from '../tenancy/leased-clients.js';
+import { type Lease, LeaseTimeoutError } from '../tenancy/leased-clients.js';
 import { currentTenant, runInTenant, type TenantContext } from '../tenancy/tenant-context.js';
 
 export interface TenantScopeOptions {
@@ -29,7 +29,10 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
   /** Runs `execution` with `tenant` bound and a client leased to it, released however it ends. */
   const scoped = <T>(tenant: TenantContext, context: GraphQLContext, execution: (context: GraphQLContext) => T) =>
     runInTenant(tenant, async () => {
-      const lease = await options.lease(currentTenant('an execution'));
+      const lease = await options.lease(currentTenant('an execution')).catch((error: unknown) => {
+        // Every client busy for the whole wait: the server is saturated, the request may be retried.
+        throw error instanceof LeaseTimeoutError ? clientError('UNAVAILABLE', { http: true }) : error;
+      });
       try {
         return await execution(contextForExecution(context, lease.client));
       } finally {
@@ -43,7 +46,11 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
       const tenant = (context as Partial<GraphQLContext>).tenant;
       if (!tenant) throw new Error('execution started without a resolved tenant');
       setExecuteFn((executeArgs) =>
-        scoped(tenant, context, (leased) => executeFn({ ...executeArgs, contextValue: leased }) as ReturnType<typeof execute>),
+        scoped(
+          tenant,
+          executeArgs.contextValue as GraphQLContext,
+          (leased) => executeFn({ ...executeArgs, contextValue: leased }) as ReturnType<typeof execute>,
+        ),
       );
       return {
         onExecuteDone: ({ result }) => {
@@ -65,9 +72,16 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
             setTimeout(() => context.connection?.close(revocation.code, revocation.reason), 20);
             return { last: true, result: { errors: [clientError(revocation.code === 4401 ? 'UNAUTHENTICATED' : 'FORBIDDEN')] } };
           }
-          const result = await scoped(context.tenant, context, (leased) =>
-            execute({ ...subscribeArgs, rootValue: payload, contextValue: leased }),
-          );
+          let result: ExecutionResult;
+          try {
+            result = await scoped(context.tenant, context, (leased) =>
+              execute({ ...subscribeArgs, rootValue: payload, contextValue: leased }),
+            );
+          } catch (error) {
+            // Saturated for this message: the subscriber is told, and stays subscribed for the next.
+            if (!isUnavailable(error)) throw error;
+            result = { errors: [clientError('UNAVAILABLE')] };
+          }
           return { last: false, result: noteErrorsOf(result, context.tenant) };
         });
       });
@@ -132,4 +146,8 @@ function scopedMessages(
       return this;
     },
   };
+}
+
+function isUnavailable(error: unknown): boolean {
+  return (error as { extensions?: { code?: unknown } } | null)?.extensions?.code === 'UNAVAILABLE';
 }

@@ -67,6 +67,8 @@ export function contextForExecution(context: GraphQLContext, db: TenantDb): Grap
 function refusing<T>(what: string): T {
   return new Proxy({} as object, {
     get(_target, property) {
+      // Not a database operation: what inspecting, serialising or awaiting an object asks of it.
+      if (typeof property === 'symbol' || property === 'then' || property === 'toJSON') return undefined;
       throw new Error(`context.${what}.${String(property)} used outside an execution`);
     },
   }) as T;

@@ -86,7 +86,8 @@ export class LeasedClients<Client> {
         },
       };
       const timer = setTimeout(() => {
-        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        const index = this.waiting.indexOf(waiter);
+        if (index >= 0) this.waiting.splice(index, 1);
         increment('client_lease_timeout');
         reject(new LeaseTimeoutError(this.options.waitMs));
       }, this.options.waitMs);

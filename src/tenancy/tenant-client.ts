@@ -23,9 +23,17 @@ export class TenantClientMismatchError extends Error {
 const RAW_METHODS = ['$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe'] as const;
 type RawMethod = (typeof RAW_METHODS)[number];
 
-/** What a tenant's client offers: the model delegates, raw SQL (row-level security applies) and transactions. */
+/**
+ * What a tenant's client offers: the model delegates, raw SQL (row-level security applies) and
+ * interactive transactions (the batch form is refused: see tenantClient).
+ */
 export type TenantClient<Client> = {
-  [Key in keyof Client as Key extends `$${string}` ? (Key extends RawMethod | '$transaction' ? Key : never) : Key]: Client[Key];
+  [Key in keyof Client as Key extends `$${string}` ? (Key extends RawMethod ? Key : never) : Key]: Client[Key];
+} & {
+  $transaction<Result>(
+    work: (tx: Omit<TenantClient<Client>, '$transaction'>) => Promise<Result>,
+    options?: { maxWait?: number; timeout?: number },
+  ): Promise<Result>;
 };
 
 /** The operations a model delegate offers through the tenant client; TenantScope scopes each one. */
@@ -89,7 +97,13 @@ export function tenantClient<Client extends object>(client: Client, options: Ten
   function assertBound(what: string): string {
     const context = currentTenant(what);
     if (!binding.admits(context)) {
-      increment('tenant_client_mismatch');
+      // Another tenant's work is a programming error to alarm on; the tenant's own work arriving
+      // after its execution ended (a resolver still running when a sibling's error ended it) is not.
+      increment(
+        binding.tenantId === context.tenantId || binding.tenantId === undefined
+          ? 'tenant_client_after_release'
+          : 'tenant_client_mismatch',
+      );
       throw new TenantClientMismatchError(what);
     }
     return context.tenantId;

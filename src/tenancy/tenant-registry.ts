@@ -69,6 +69,8 @@ export class TenantRegistry {
   private readonly stamps = new Map<string, { clock: number; at: number }>();
   private pruneAt: number;
   private clock = 0;
+  /** The clock of the last tenant change named by id alone: unsettled tenant lookups started before it are not trusted. */
+  private tenantChangedAt = 0;
   /** The clock when the caches were last dropped: nothing loaded before it is trusted. */
   private flushedAt = 0;
   private pushed = false;
@@ -96,12 +98,9 @@ export class TenantRegistry {
       return { tenant, membership: tenant ? await this.membership(tenant.id, userId) : null };
     }
     const loadedAt = ++this.clock;
+    const expiresAt = this.expiry();
     const both = this.source.findAccess(idOrSlug, userId);
-    this.store(this.tenants, idOrSlug, {
-      value: both.then((answer) => answer.tenant),
-      loadedAt,
-      expiresAt: this.expiry(),
-    });
+    this.store(this.tenants, idOrSlug, { value: both.then((answer) => answer.tenant), loadedAt, expiresAt });
     const answer = await both;
     if (answer.tenant) {
       const key = membershipKey(answer.tenant.id, userId);
@@ -111,7 +110,7 @@ export class TenantRegistry {
           value: Promise.resolve(answer.membership),
           settled: { value: answer.membership },
           loadedAt,
-          expiresAt: this.expiry(),
+          expiresAt,
         });
       }
     }
@@ -131,6 +130,9 @@ export class TenantRegistry {
   invalidateTenant(tenantId: string, slug?: string): void {
     this.stamp(`t:${tenantId}`);
     if (slug !== undefined) this.stamp(`s:${slug}`);
+    // A lookup by slug still in flight may be about this tenant, and without the slug it cannot be
+    // told: none of those started before now is trusted.
+    else this.tenantChangedAt = this.clock;
   }
 
   invalidateMembership(tenantId: string, userId: string): void {
@@ -152,14 +154,14 @@ export class TenantRegistry {
   }
 
   /**
-   * Whether every change is known to reach `invalidate*` now. Either way the cache is dropped: an
-   * answer kept while changes were not arriving could be stale, and one kept under the long TTL
-   * must not outlive the channel that justified it.
+   * Whether every change is known to reach `invalidate*` now. When they stop being pushed the cache
+   * is dropped: an answer kept under the long TTL must not outlive the channel that justified it.
+   * (When they start, the answers already cached keep their short TTL and expire by it.)
    */
   changesPushed(live: boolean): void {
     if (live === this.pushed) return;
     this.pushed = live;
-    this.invalidateAll();
+    if (!live) this.invalidateAll();
   }
 
   get changesArePushed(): boolean {
@@ -196,7 +198,8 @@ export class TenantRegistry {
   private freshTenant(key: string): Entry<TenantRecord | null> | undefined {
     const entry = this.unexpired(this.tenants, key);
     if (!entry || this.changedSince(`t:${key}`, entry) || this.changedSince(`s:${key}`, entry)) return undefined;
-    // (Still in flight, the tenant it will name is not known yet: the next caller checks it again.)
+    // Still in flight, the tenant it will name is not known yet: the next caller checks it again.
+    if (!entry.settled && entry.loadedAt < this.tenantChangedAt) return undefined;
     const tenant = entry.settled?.value;
     if (tenant && (this.changedSince(`t:${tenant.id}`, entry) || this.changedSince(`s:${tenant.slug}`, entry))) return undefined;
     return entry;

@@ -5,98 +5,104 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDevSigningKey } from '../../src/auth/dev-signing-key.js';
 import { issueDevToken } from '../../src/auth/issue-token.js';
 import { loadConfig } from '../../src/config/config.js';
+import { createDatabase, type Database } from '../../src/db/create-database.js';
+import { prepareDatabase } from '../../src/db/prepare-database.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
 import { type PrivatePgBouncer, startPrivatePgBouncer } from '../helpers/private-pgbouncer.js';
+import { type PrivatePostgres, startPrivatePostgres } from '../helpers/private-postgres.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
-import { createTestDatabase, type TestDatabase, testDatabaseUrl } from '../helpers/test-database.js';
 import { globalId } from '../helpers/test-server.js';
 
-// Two server processes behind PgBouncer in transaction mode (the PostgreSQL pass only): a pooler
-// may give each transaction another server connection, so nothing may rest on session state.
+// Two server processes behind PgBouncer in transaction mode, in front of a PostgreSQL of the test's
+// own (in both CI passes): a pooler may give each transaction another server connection, so
+// nothing may rest on session state.
 
 const NESTED =
   '{ viewer { tenant { slug } } projects(first: 5) { edges { node { name tasks(first: 5) { edges { node { title } } } } } } }';
 
-if (testDatabaseUrl)
-  describe('behind a transaction pooler', () => {
-    let database: TestDatabase;
-    let bouncer: PrivatePgBouncer;
-    const servers: ServerProcess[] = [];
-    let tenants: { fixture: TenantFixture; token: string }[];
+describe('behind a transaction pooler', () => {
+  let postgres: PrivatePostgres;
+  let database: Database;
+  let bouncer: PrivatePgBouncer;
+  const servers: ServerProcess[] = [];
+  let tenants: { fixture: TenantFixture; token: string }[];
 
-    beforeAll(async () => {
-      database = await createTestDatabase();
-      const direct = database.url as string;
-      const upstream = new URL(direct);
-      bouncer = await startPrivatePgBouncer({ host: upstream.hostname, port: Number(upstream.port || 5432) });
-      const dataDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bouncer-'));
-      const environment = { DATABASE_URL: bouncer.urlOf(direct), DIRECT_DATABASE_URL: direct, DATA_DIR: dataDir };
-      // Two instances starting together: migrations (on the direct URL) and the start-up check
-      // (through the pooler) of both.
-      servers.push(...(await Promise.all([startServerProcess(environment), startServerProcess(environment)])));
-      const key = await loadOrCreateDevSigningKey(dataDir);
-      const { jwt } = loadConfig({});
-      tenants = [];
-      for (const slug of ['bouncer-a', 'bouncer-b', 'bouncer-c']) {
-        const fixture = await createTenantFixture(database, { slug, projects: 2, tasksPerProject: 2 });
-        tenants.push({ fixture, token: await issueDevToken(key, { ...jwt, userId: fixture.owner.id, tenant: slug, ttl: '1h' }) });
-      }
-    }, 120_000);
-    afterAll(async () => {
-      await Promise.all(servers.map((server) => server.stop()));
-      await bouncer?.destroy();
-      await database?.destroy();
-    });
-
-    const ask = async (server: ServerProcess, token: string, query: string, variables?: Record<string, unknown>) => {
-      const response = await fetch(server.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: unknown[] } };
-    };
-
-    it('serves interleaved tenants with no error and no crossed row', async () => {
-      const answers = await Promise.all(
-        Array.from({ length: 600 }, async (_, i) => {
-          const { fixture, token } = tenants[i % tenants.length] as (typeof tenants)[number];
-          const other = tenants[(i + 1) % tenants.length]?.fixture as TenantFixture;
-          const server = servers[i % servers.length] as ServerProcess;
-          const answer =
-            i % 3 === 0
-              ? await ask(server, token, 'query($id: ID!) { node(id: $id) { id } }', {
-                  id: globalId('Task', other.taskIds[0] ?? ''),
-                })
-              : await ask(server, token, NESTED);
-          return { fixture, foreign: i % 3 === 0, answer };
-        }),
-      );
-      for (const { fixture, foreign, answer } of answers) {
-        expect(answer.status).toBe(200);
-        expect(answer.body.errors).toBeUndefined();
-        const text = JSON.stringify(answer.body.data);
-        if (foreign) expect(text).toBe('{"node":null}');
-        for (const { fixture: other } of tenants) if (other !== fixture) expect(text).not.toContain(other.slug);
-        if (!foreign) expect(text).toContain(fixture.slug);
-      }
-      for (const server of servers) expect(server.lastResortLines()).toEqual([]);
-    }, 60_000);
-
-    it('hears a suspension at once on every instance (LISTEN on the direct connection)', async () => {
-      const { fixture, token } = tenants[0] as (typeof tenants)[number];
-      for (const server of servers) expect((await ask(server, token, '{ viewer { role } }')).status).toBe(200);
-      await database.sql.query(`UPDATE tenants SET status = 'SUSPENDED' WHERE id = $1`, [fixture.id]);
-      try {
-        for (const server of servers) {
-          const deadline = Date.now() + 1_000;
-          while ((await ask(server, token, '{ viewer { role } }')).status === 200 && Date.now() < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, 20));
-          }
-          expect((await ask(server, token, '{ viewer { role } }')).status).toBe(403);
-        }
-      } finally {
-        await database.sql.query(`UPDATE tenants SET status = 'ACTIVE' WHERE id = $1`, [fixture.id]);
-      }
-    });
+  beforeAll(async () => {
+    postgres = await startPrivatePostgres();
+    const direct = postgres.url;
+    database = await createDatabase({ databaseUrl: direct, poolSize: 4 });
+    await prepareDatabase(database);
+    const upstream = new URL(direct);
+    bouncer = await startPrivatePgBouncer({ host: upstream.hostname, port: Number(upstream.port) });
+    const dataDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bouncer-'));
+    const environment = { DATABASE_URL: bouncer.urlOf(direct), DIRECT_DATABASE_URL: direct, DATA_DIR: dataDir };
+    // Two instances starting together: migrations (on the direct URL) and the start-up check
+    // (through the pooler) of both.
+    servers.push(...(await Promise.all([startServerProcess(environment), startServerProcess(environment)])));
+    const key = await loadOrCreateDevSigningKey(dataDir);
+    const { jwt } = loadConfig({});
+    tenants = [];
+    for (const slug of ['bouncer-a', 'bouncer-b', 'bouncer-c']) {
+      const fixture = await createTenantFixture(database, { slug, projects: 2, tasksPerProject: 2 });
+      tenants.push({ fixture, token: await issueDevToken(key, { ...jwt, userId: fixture.owner.id, tenant: slug, ttl: '1h' }) });
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await bouncer?.destroy();
+    await database?.close();
+    await postgres?.destroy();
   });
+
+  const ask = async (server: ServerProcess, token: string, query: string, variables?: Record<string, unknown>) => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: unknown[] } };
+  };
+
+  it('serves interleaved tenants with no error and no crossed row', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 600 }, async (_, i) => {
+        const { fixture, token } = tenants[i % tenants.length] as (typeof tenants)[number];
+        const other = tenants[(i + 1) % tenants.length]?.fixture as TenantFixture;
+        const server = servers[i % servers.length] as ServerProcess;
+        const answer =
+          i % 3 === 0
+            ? await ask(server, token, 'query($id: ID!) { node(id: $id) { id } }', {
+                id: globalId('Task', other.taskIds[0] ?? ''),
+              })
+            : await ask(server, token, NESTED);
+        return { fixture, foreign: i % 3 === 0, answer };
+      }),
+    );
+    for (const { fixture, foreign, answer } of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.errors).toBeUndefined();
+      const text = JSON.stringify(answer.body.data);
+      if (foreign) expect(text).toBe('{"node":null}');
+      for (const { fixture: other } of tenants) if (other !== fixture) expect(text).not.toContain(other.slug);
+      if (!foreign) expect(text).toContain(fixture.slug);
+    }
+    for (const server of servers) expect(server.lastResortLines()).toEqual([]);
+  }, 60_000);
+
+  it('hears a suspension at once on every instance (LISTEN on the direct connection)', async () => {
+    const { fixture, token } = tenants[0] as (typeof tenants)[number];
+    for (const server of servers) expect((await ask(server, token, '{ viewer { role } }')).status).toBe(200);
+    await database.sql.query(`UPDATE tenants SET status = 'SUSPENDED' WHERE id = $1`, [fixture.id]);
+    try {
+      for (const server of servers) {
+        const deadline = Date.now() + 1_000;
+        while ((await ask(server, token, '{ viewer { role } }')).status === 200 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect((await ask(server, token, '{ viewer { role } }')).status).toBe(403);
+      }
+    } finally {
+      await database.sql.query(`UPDATE tenants SET status = 'ACTIVE' WHERE id = $1`, [fixture.id]);
+    }
+  });
+});

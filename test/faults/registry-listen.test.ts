@@ -149,7 +149,7 @@ describe('the registry’s LISTEN connection', () => {
     heartbeatsDelivered = false;
     try {
       await until(() => !registry.changesArePushed, 'the missed heartbeat to be noticed', 2_000);
-      expect(counterValue('registry_heartbeat_missed')).toBe(missedBefore + 1);
+      expect(counterValue('registry_heartbeat_missed')).toBeGreaterThan(missedBefore);
     } finally {
       heartbeatsDelivered = true;
     }

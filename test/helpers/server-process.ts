@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -18,11 +19,17 @@ export interface ServerProcess {
   alive(): boolean;
   /** Log lines of the last-resort handler: each one is a bug. */
   lastResortLines(): Record<string, unknown>[];
+  /** A full garbage collection in the server (started with `inspect`), through its inspector. */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startServerProcess(environment: Record<string, string>): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function startServerProcess(
+  environment: Record<string, string>,
+  options: { inspect?: boolean } = {},
+): Promise<ServerProcess> {
+  const inspect = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
+  const child: ChildProcess = spawn(process.execPath, [...inspect, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...stripped(process.env), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,6 +66,16 @@ export async function startServerProcess(environment: Record<string, string>): P
     logs,
     alive: () => child.exitCode === null && child.signalCode === null,
     lastResortLines: () => logs.filter((entry) => entry.lastResort === true),
+    async collectGarbage() {
+      const inspector = /ws:\/\/127\.0\.0\.1:\d+\/[\w-]+/.exec(stderr)?.[0];
+      if (!inspector) throw new Error('the server was not started with inspect');
+      const socket = new WebSocket(inspector);
+      await once(socket, 'open');
+      const answered = once(socket, 'message');
+      socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+      await answered;
+      socket.close();
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -38,6 +38,20 @@ describe('SQL statements per request', () => {
     expect(large.some((sql) => /registry|FROM "public"."tenants"/.test(sql) && !sql.includes('set_config'))).toBe(false);
   });
 
+  it('a nested page is one statement, whatever its size: each list a LATERAL join with its own LIMIT', async () => {
+    // The benchmark's nested read: projects → tasks → assignee, and each task's comment count.
+    const read = (size: number) => `{ projects(first: ${size}) { edges { node { name tasks(first: ${size}) { edges { node {
+      title assignee { name } comments { totalCount } } } } } } } }`;
+    await statementsFor(read(1));
+    for (const size of [2, 12]) {
+      const statements = (await statementsFor(read(size))).filter((sql) => !sql.includes('set_config'));
+      expect(statements).toHaveLength(1);
+      // The count is counted there, not loaded: no comment row travels for `comments { totalCount }`.
+      expect(statements[0]).toMatch(/LEFT JOIN LATERAL \(SELECT COUNT\(\*\)[^)]*FROM "public"."comments"/);
+      expect(statements[0]).not.toMatch(/JSONB_BUILD_OBJECT\('id', "t\d+"."id", 'tenantId', "t\d+"."tenant_id", 'taskId'/);
+    }
+  });
+
   it('a list of tasks with project, assignee and comment count is constant too', async () => {
     const query = (size: number) =>
       `{ tasks(first: ${size}) { edges { node { title project { name } assignee { name } comments { totalCount } } } } }`;

@@ -131,20 +131,35 @@ describe('the tenant registry', () => {
     expect(calls).toEqual(['tenant:acme', 'tenant:acme']);
   });
 
-  it('trusts answers for pushedTtlMs while changes are pushed, and drops them all when that starts or stops', async () => {
+  it('trusts answers for pushedTtlMs while changes are pushed, and drops them all when that stops', async () => {
     let now = 0;
     const { source, calls } = fakeSource();
     const registry = new TenantRegistry(source, { ttlMs: 5_000, pushedTtlMs: 600_000, now: () => now });
     await registry.tenant('acme');
     registry.changesPushed(true);
-    await registry.tenant('acme'); // dropped when pushing started
+    await registry.tenant('acme'); // cached before: kept, with its short TTL…
+    now = 5_001;
+    await registry.tenant('acme'); // …which then runs out
     now = 300_000;
-    await registry.tenant('acme'); // still trusted
+    await registry.tenant('acme'); // cached while pushed: still trusted
     registry.changesPushed(false);
     await registry.tenant('acme'); // dropped when pushing stopped…
     now = 306_000;
     await registry.tenant('acme'); // …and trusted for ttlMs only from then on
     expect(calls).toEqual(['tenant:acme', 'tenant:acme', 'tenant:acme', 'tenant:acme']);
+  });
+
+  it('does not trust a lookup by slug in flight when its tenant changes, though the change names only the id', async () => {
+    const { source, calls, tenants } = fakeSource();
+    const registry = new TenantRegistry(source, { ttlMs: 60_000 });
+    const inFlight = registry.tenant('acme');
+    tenants.set('acme', { id: 'id-acme', slug: 'acme', active: false });
+    registry.invalidateTenant('id-acme');
+    // Asked while the first lookup is still on its way: it must not join it.
+    const after = registry.tenant('acme');
+    await inFlight;
+    expect((await after)?.active).toBe(false);
+    expect(calls).toEqual(['tenant:acme', 'tenant:acme']);
   });
 
   it('costs the same per change however many entries are cached', async () => {
