@@ -7,6 +7,7 @@ import { tenantClient } from '../tenancy/tenant-client.js';
 import { runInTenant } from '../tenancy/tenant-context.js';
 import { TenantScope } from '../tenancy/tenant-scope.js';
 import type { Database } from './create-database.js';
+import { nestedCursorsAsKeysets } from './nested-cursors.js';
 
 /** The database role tenant statements run as (created by the first migration; no BYPASSRLS). */
 export const TENANT_ROLE = 'tenantgraph_tenant';
@@ -37,7 +38,10 @@ export const SHARED_TABLES = ['tenants', 'users', 'memberships'] as const;
  */
 function boundTenantDb(database: Pick<Database, 'connection' | 'newClient'>, binding: TenantBinding) {
   const adapter = tenantBoundAdapter(database.connection, binding, { setting: TENANT_SETTING, role: TENANT_ROLE });
-  return tenantClient(database.newClient(adapter), { scope: tenantScope, binding });
+  return nestedCursorsAsKeysets(
+    tenantClient(database.newClient(adapter), { scope: tenantScope, binding }),
+    getDatamodel().datamodel,
+  );
 }
 
 export type TenantDb = ReturnType<typeof boundTenantDb>;
