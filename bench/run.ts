@@ -23,7 +23,8 @@ import { counterValue } from '../src/observability/metrics.js';
 import { findRevocation } from '../src/tenancy/entitlement.js';
 import { createTenantResolver } from '../src/tenancy/resolve-tenant.js';
 import { currentTenant, runInTenant } from '../src/tenancy/tenant-context.js';
-import { startServerProcess } from '../test/helpers/server-process.js';
+import { startPrivatePgBouncer } from '../test/helpers/private-pgbouncer.js';
+import { type ServerProcess, startServerProcess } from '../test/helpers/server-process.js';
 import { startBaselineServer } from './baseline-server.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { seedManyTenants } from './many-tenants.js';
@@ -452,6 +453,63 @@ if (selected('page')) {
   }
 }
 
+// --- Behind a transaction pooler ---------------------------------------------------------------------
+
+/**
+ * Point reads (workload 3's requests) against two server processes on the same database, one
+ * connected directly and one through a PgBouncer of its own in transaction mode (LISTEN and
+ * migrations on the direct URL): rounds direct, pooled, pooled, direct; the ratio of pooled req/s to
+ * direct, the median round's, and every error.
+ */
+let poolerRow: { ratio: number; range: [number, number]; errors: number } | undefined;
+if (selected('pooler') && databaseUrl) {
+  const upstream = new URL(databaseUrl);
+  const bouncer = await startPrivatePgBouncer({ host: upstream.hostname, port: Number(upstream.port || 5432) });
+  const dataDir = await mkdtemp(join(tmpdir(), 'tenantgraph-pooler-'));
+  const key = await loadOrCreateDevSigningKey(dataDir);
+  const servers = await Promise.all([
+    startServerProcess({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir }),
+    startServerProcess({ DATABASE_URL: bouncer.urlOf(databaseUrl), DIRECT_DATABASE_URL: databaseUrl, DATA_DIR: dataDir }),
+  ]);
+  try {
+    const [direct, pooled] = servers as [ServerProcess, ServerProcess];
+    const ownTokens = new Map<string, string>();
+    for (const tenant of tenants) {
+      ownTokens.set(
+        tenant.id,
+        await issueDevToken(key, { ...config.jwt, userId: tenant.ownerId, tenant: tenant.slug, ttl: '2h' }),
+      );
+    }
+    const requests = pointReads(500).map((request) => {
+      const caller = tenants.find((tenant) => tokenOf(tenant) === request.token) as BenchTenant;
+      return { ...request, token: ownTokens.get(caller.id) as string };
+    });
+    await drive(direct.url, requests, 2);
+    await drive(pooled.url, requests, 2);
+    const ratios: number[] = [];
+    let errors = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const results: LoadResult[] = [];
+      for (const server of [direct, pooled, pooled, direct]) {
+        const result = await drive(server.url, requests);
+        errors += result.errors + result.non2xx;
+        results.push(result);
+      }
+      const [a1, b1, b2, a2] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
+      ratios.push((b1.requestsPerSecond + b2.requestsPerSecond) / (a1.requestsPerSecond + a2.requestsPerSecond));
+    }
+    ratios.sort((x, y) => x - y);
+    poolerRow = {
+      ratio: ratios[Math.floor(ratios.length / 2)] as number,
+      range: [ratios[0] as number, ratios[ratios.length - 1] as number],
+      errors,
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await bouncer.destroy();
+  }
+}
+
 // --- Many tenants: the long tail ---------------------------------------------------------------------
 
 /**
@@ -817,6 +875,14 @@ if (abuseRows.length > 0) {
       (row) =>
         `| 6 abuse: ${row.attack} | ${fixed(row.alone, 0)} ms | ${fixed(row.attacked, 0)} ms | ${fixed(row.ratio, 2)}× | ${fixed(row.range[0], 2)}–${fixed(row.range[1], 2)} | ≤ 1.5× |`,
     ),
+  );
+}
+if (poolerRow) {
+  lines.push(
+    '',
+    "| behind PgBouncer (transaction mode): point reads through it against direct, two server processes | req/s ratio (median round) | rounds' range | errors | target |",
+    '| --- | ---: | ---: | ---: | --- |',
+    `| 3 point reads (¼ foreign ids) | ${fixed(poolerRow.ratio, 2)}× | ${fixed(poolerRow.range[0], 2)}–${fixed(poolerRow.range[1], 2)} | ${poolerRow.errors} | ≥ 0.90×, 0 errors |`,
   );
 }
 if (pageRows.length > 0) {

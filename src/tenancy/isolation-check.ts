@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { SqlRunner } from '../db/sql-runner.js';
+
+/** What the check needs of the database: raw SQL as the connection's own role, and one session. */
+interface SqlRunner {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  withSession<T>(
+    work: (session: Omit<SqlRunner, 'withSession'> & { exec(script: string): Promise<void> }) => Promise<T>,
+  ): Promise<T>;
+}
 
 export interface IsolationCheckOptions {
   /** The role tenant transactions switch to. */

@@ -33,13 +33,20 @@ interface Pooled<Client> {
  * A fixed pool of tenant clients, each leased to one execution at a time — a request, or one
  * subscription message — and bound to that execution's tenant for the lease. What a request costs
  * therefore does not depend on how many tenants are active: no client is made per tenant, and each
- * pooled client's caches (Prisma's query plans) serve every tenant. Executions wait their turn
- * when every client is leased (first come, first served).
+ * pooled client's caches (Prisma's query plans) serve every tenant. When every client is leased,
+ * executions wait — tenants in turn, each tenant's own in arrival order — so a tenant sending many
+ * requests at once delays its own, and everyone else's only by its turn. (The seam for per-tenant
+ * quotas: what a tenant may hold, and how long it may wait.)
  */
 export class LeasedClients<Client> {
   private readonly pooled: Pooled<Client>[] = [];
   private readonly free: Pooled<Client>[] = [];
-  private readonly waiting: { take(pooled: Pooled<Client>): void }[] = [];
+  /**
+   * Executions waiting for a client, queued per tenant; tenants take turns (the map's order is the
+   * rotation: a tenant served goes to the back). One tenant's flood waits behind its own requests,
+   * not in front of everyone else's.
+   */
+  private readonly waiting = new Map<string, Waiter<Client>[]>();
 
   constructor(
     private readonly create: (binding: TenantBinding) => Client,
@@ -50,7 +57,7 @@ export class LeasedClients<Client> {
 
   /** A client bound to `owner`'s tenant for `owner` alone (the execution's tenant context). */
   async lease(owner: TenantContext): Promise<Lease<Client>> {
-    const pooled = this.free.pop() ?? this.make() ?? (await this.wait());
+    const pooled = this.free.pop() ?? this.make() ?? (await this.wait(owner.tenantId));
     pooled.binding.bind(owner.tenantId, owner);
     let released = false;
     return {
@@ -76,28 +83,44 @@ export class LeasedClients<Client> {
     return pooled;
   }
 
-  private wait(): Promise<Pooled<Client>> {
+  private wait(tenantId: string): Promise<Pooled<Client>> {
     increment('client_lease_wait');
     return new Promise((resolve, reject) => {
-      const waiter = {
-        take: (pooled: Pooled<Client>) => {
+      const waiter: Waiter<Client> = {
+        take: (pooled) => {
           clearTimeout(timer);
           resolve(pooled);
         },
       };
       const timer = setTimeout(() => {
-        const index = this.waiting.indexOf(waiter);
-        if (index >= 0) this.waiting.splice(index, 1);
+        const queue = this.waiting.get(tenantId) ?? [];
+        const index = queue.indexOf(waiter);
+        if (index >= 0) queue.splice(index, 1);
+        if (queue.length === 0) this.waiting.delete(tenantId);
         increment('client_lease_timeout');
         reject(new LeaseTimeoutError(this.options.waitMs));
       }, this.options.waitMs);
-      this.waiting.push(waiter);
+      const queue = this.waiting.get(tenantId);
+      if (queue) queue.push(waiter);
+      else this.waiting.set(tenantId, [waiter]);
     });
   }
 
+  /** To the next tenant in turn, or back to the free list. */
   private giveBack(pooled: Pooled<Client>): void {
-    const next = this.waiting.shift();
-    if (next) next.take(pooled);
-    else this.free.push(pooled);
+    const next = this.waiting.entries().next();
+    if (next.done) {
+      this.free.push(pooled);
+      return;
+    }
+    const [tenantId, queue] = next.value;
+    const waiter = queue.shift() as Waiter<Client>;
+    this.waiting.delete(tenantId);
+    if (queue.length > 0) this.waiting.set(tenantId, queue);
+    waiter.take(pooled);
   }
+}
+
+interface Waiter<Client> {
+  take(pooled: Pooled<Client>): void;
 }
