@@ -27,6 +27,7 @@ import { attachWebSocketServer, type WebSocketInitialContext } from './subscript
 import { findRevocation } from './tenancy/entitlement.js';
 import { reportResolutionFailure } from './tenancy/resolution-failure.js';
 import { createTenantResolver } from './tenancy/resolve-tenant.js';
+import type { TenantContext } from './tenancy/tenant-context.js';
 import { TenantRegistry } from './tenancy/tenant-registry.js';
 
 const GRAPHQL_ENDPOINT = '/graphql';
@@ -78,6 +79,10 @@ export function createApp(deps: AppDependencies): App {
   });
   const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: config.jwt.tenantClaim });
   const tenantDbs = createTenantDbs(database, { size: config.databaseClients, waitMs: CLIENT_WAIT_MS });
+  // Clients are held per database. Every tenant lives in `database` today; when the registry names
+  // a tenant's database (pooled by default, one of its own for a large customer), this is where its
+  // pool of clients is picked.
+  const clientsFor = (_owner: TenantContext) => tenantDbs;
   const pubsub = createTenantPubSub({ eventTarget: deps.eventTarget, bufferLimit: config.subscriptions.bufferLimit });
 
   const persistedOperations = loadPersistedOperationList({ only: config.persistedOperationsOnly });
@@ -115,7 +120,7 @@ export function createApp(deps: AppDependencies): App {
       usePersistedOperationList(persistedOperations),
       useQueryLimits(limits),
       useTenantScope({
-        lease: (owner) => tenantDbs.lease(owner),
+        lease: (owner) => clientsFor(owner).lease(owner),
         revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
       }),
       useHttpSubscriptionSlots(subscriptionSlots),

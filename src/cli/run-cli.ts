@@ -30,7 +30,9 @@ export async function runCli(
   try {
     const config = loadConfig();
     const database = await createDatabase(
-      config.databaseUrl ? { databaseUrl: config.databaseUrl, poolSize: 2 } : { dataDir: config.dataDir },
+      config.databaseUrl
+        ? { databaseUrl: config.databaseUrl, directDatabaseUrl: config.directDatabaseUrl, poolSize: 2 }
+        : { dataDir: config.dataDir },
     );
     try {
       await prepareDatabase(database);

@@ -103,6 +103,7 @@ export class TenantRegistry {
     this.store(this.tenants, idOrSlug, { value: both.then((answer) => answer.tenant), loadedAt, expiresAt });
     const answer = await both;
     if (answer.tenant) {
+      this.alias(answer.tenant, loadedAt, expiresAt);
       const key = membershipKey(answer.tenant.id, userId);
       // Unless a newer answer is already there (another request's).
       if (!this.freshMembership(key)) {
@@ -118,7 +119,27 @@ export class TenantRegistry {
   }
 
   tenant(idOrSlug: string): Promise<TenantRecord | null> {
-    return this.cached(this.tenants, idOrSlug, this.freshTenant(idOrSlug), () => this.source.findTenant(idOrSlug));
+    const hit = this.freshTenant(idOrSlug);
+    if (hit) return hit.value;
+    const loadedAt = this.clock + 1;
+    const expiresAt = this.expiry();
+    const value = this.cached(this.tenants, idOrSlug, undefined, () => this.source.findTenant(idOrSlug));
+    value.then(
+      (tenant) => tenant && this.alias(tenant, loadedAt, expiresAt),
+      () => {},
+    );
+    return value;
+  }
+
+  /**
+   * Files a tenant found under one key (its slug, as tokens name it) under the other too (its id,
+   * as the subscription re-checks ask for it), unless a fresher answer is there: one lookup serves both.
+   */
+  private alias(tenant: TenantRecord, loadedAt: number, expiresAt: number): void {
+    for (const key of [tenant.id, tenant.slug]) {
+      if (this.freshTenant(key)) continue;
+      this.store(this.tenants, key, { value: Promise.resolve(tenant), settled: { value: tenant }, loadedAt, expiresAt });
+    }
   }
 
   membership(tenantId: string, userId: string): Promise<MembershipRecord | null> {

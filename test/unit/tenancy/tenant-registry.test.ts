@@ -169,4 +169,20 @@ describe('the tenant registry', () => {
     // Stamps are pruned only once older than every TTL; until then they are bounded by the changes made.
     expect(await registry.tenant('acme')).toMatchObject({ id: 'id-acme' });
   });
+
+  it('files a tenant found by slug under its id too: the subscriptions’ re-check by id costs no lookup', async () => {
+    const { source, calls } = fakeSource();
+    const registry = new TenantRegistry(source, { ttlMs: 60_000 });
+    await registry.access('acme', 'alice');
+    expect(await registry.tenant('id-acme')).toMatchObject({ slug: 'acme' });
+    expect(await registry.membership('id-acme', 'alice')).toEqual({ role: 'OWNER' });
+    await registry.tenant('acme');
+    expect(await registry.tenant('id-acme')).toMatchObject({ slug: 'acme' });
+    expect(calls).toEqual(['access:acme:alice']);
+    // …and forgets both when the tenant changes.
+    registry.invalidateTenant('id-acme');
+    await registry.tenant('acme');
+    await registry.tenant('id-acme');
+    expect(calls).toEqual(['access:acme:alice', 'tenant:acme']);
+  });
 });
