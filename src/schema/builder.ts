@@ -49,7 +49,7 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: () => forbidden(),
   },
   prisma: {
-    // The same tenant-scoped client for every request: it reads the tenant from AsyncLocalStorage.
+    // The tenant client leased to this execution alone (src/plugins/use-tenant-scope.ts).
     client: (context) => context.db as unknown as PrismaClient,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
