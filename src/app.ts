@@ -6,7 +6,7 @@ import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/create-database.js';
 import { createRegistrySource } from './db/registry-source.js';
-import { createTenantDbs } from './db/tenant-db.js';
+import { createTenantDbs, type TenantDbs } from './db/tenant-db.js';
 import { clientError } from './errors/error-codes.js';
 import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
@@ -35,8 +35,6 @@ const HEALTH_ENDPOINT = '/healthz';
 /** How long a client may take to send its request's headers, and the whole request. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
-/** How long an execution waits for a database client when every one is leased: as long as for a connection. */
-const CLIENT_WAIT_MS = 10_000;
 
 export interface AppDependencies {
   config: Config;
@@ -60,8 +58,8 @@ export interface AppDependencies {
 export interface App {
   yoga: YogaServerInstance<Record<string, never>, GraphQLContext>;
   registry: TenantRegistry;
-  /** The tenant clients executions lease: how many were made (at most DATABASE_CLIENTS). */
-  databaseClients: { readonly made: number };
+  /** The tenant clients executions lease (at most DATABASE_CLIENTS are made). */
+  databaseClients: TenantDbs;
   pubsub: TenantPubSub;
   server: Server;
   /** Listens on `port` (0: any free port) and resolves with the URL of /graphql. */
@@ -78,7 +76,7 @@ export function createApp(deps: AppDependencies): App {
     maxEntries: config.registryMaxEntries,
   });
   const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: config.jwt.tenantClaim });
-  const tenantDbs = createTenantDbs(database, { size: config.databaseClients, waitMs: CLIENT_WAIT_MS });
+  const tenantDbs = createTenantDbs(database, { size: config.databaseClients, waitMs: config.databaseClientWaitMs });
   // Clients are held per database. Every tenant lives in `database` today; when the registry names
   // a tenant's database (pooled by default, one of its own for a large customer), this is where its
   // pool of clients is picked.

@@ -38,6 +38,8 @@ export interface Config {
   registryMaxEntries: number;
   /** Tenant clients leased to executions: how many may use the database at once, whatever the number of tenants. */
   databaseClients: number;
+  /** How long an execution waits for one when all are leased, before it answers UNAVAILABLE. */
+  databaseClientWaitMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   nodeEnv: string;
   /** Seed demo tenants on an empty embedded database. */
@@ -107,6 +109,7 @@ const environment = z.object({
   REGISTRY_PUSHED_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
   REGISTRY_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
   DATABASE_CLIENTS: z.coerce.number().int().min(1).max(1_000).default(16),
+  DATABASE_CLIENT_WAIT_MS: z.coerce.number().int().min(10).max(60_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   SEED_DEMO: bool.optional(),
@@ -161,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     registryPushedTtlMs: e.REGISTRY_PUSHED_TTL_MS,
     registryMaxEntries: e.REGISTRY_MAX_ENTRIES,
     databaseClients: e.DATABASE_CLIENTS,
+    databaseClientWaitMs: e.DATABASE_CLIENT_WAIT_MS,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
     // Demo data only ever goes into the embedded database unless asked for explicitly.
