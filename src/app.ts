@@ -94,6 +94,9 @@ export function createApp(deps: AppDependencies): App {
     // Read only once the caller is known (useAuthenticateFirst), and never more than this.
     maxRequestBodySize: limits.maxBodyBytes,
     parserAndValidationCache: boundedDocumentCache(),
+    // Browsers hide response headers from scripts unless listed: a browser app may read the request
+    // id it is told to quote when reporting a problem.
+    cors: { exposedHeaders: ['x-request-id'] },
     landingPage: false,
     healthCheckEndpoint: HEALTH_ENDPOINT,
     logging: {

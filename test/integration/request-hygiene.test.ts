@@ -93,3 +93,17 @@ describe('logs', () => {
     expect(line).toMatchObject({ status: 403, reason: 'unknown tenant no-such-tenant' });
   });
 });
+
+describe('a browser app', () => {
+  it('may read the request id of a cross-origin response (Access-Control-Expose-Headers)', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, origin: 'https://app.example' },
+      body: JSON.stringify({ query: '{ viewer { role } }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBeTruthy();
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(response.headers.get('access-control-expose-headers')?.toLowerCase().split(/,\s*/)).toContain('x-request-id');
+  });
+});
