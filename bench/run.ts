@@ -232,6 +232,24 @@ function combine(results: LoadResult[]): LoadResult {
   };
 }
 
+/** What every table reports of its rounds' ratios: the median round's, and the range of all. */
+function medianRound(ratios: number[]): { ratio: number; range: [number, number] } {
+  return { ratio: median(ratios), range: [Math.min(...ratios), Math.max(...ratios)] };
+}
+
+function median(values: number[]): number {
+  return [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] as number;
+}
+
+/** One round run A, B, B, A: B's req/s and p99 against A's. */
+function roundOf(results: LoadResult[]): { throughput: number; p99: number } {
+  const [a1, b1, b2, a2] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
+  return {
+    throughput: (b1.requestsPerSecond + b2.requestsPerSecond) / (a1.requestsPerSecond + a2.requestsPerSecond),
+    p99: (b1.p99 + b2.p99) / (a1.p99 + a2.p99),
+  };
+}
+
 const servers = [
   ['baseline', baseline.url],
   ['tenantgraph', isolated.url],
@@ -276,9 +294,9 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
     rows.push(row);
     return row;
   }) as [Row, Row];
-  roundRatios.sort((a, b) => a - b);
-  ours.ratio = roundRatios[Math.floor(roundRatios.length / 2)];
-  ours.ratioRange = [roundRatios[0] as number, roundRatios[roundRatios.length - 1] as number];
+  const median = medianRound(roundRatios);
+  ours.ratio = median.ratio;
+  ours.ratioRange = median.range;
   await workload.after?.();
   if (peer && workload === nestedWorkload) {
     await drive(peer.url, peerRequests, 2, connections);
@@ -373,14 +391,7 @@ if (selected('abuse')) {
       attacked.push(second, third);
       ratios.push((second + third) / (first + fourth));
     }
-    ratios.sort((x, y) => x - y);
-    abuseRows.push({
-      attack,
-      alone: mean(alone),
-      attacked: mean(attacked),
-      ratio: ratios[Math.floor(ratios.length / 2)] as number,
-      range: [ratios[0] as number, ratios[ratios.length - 1] as number],
-    });
+    abuseRows.push({ attack, alone: mean(alone), attacked: mean(attacked), ...medianRound(ratios) });
   }
   sink.kill();
 }
@@ -433,23 +444,18 @@ if (selected('page')) {
       if (answer.errors) throw new Error(`${page}: ${JSON.stringify(answer.errors)}`);
       return statements - before;
     };
-    await statementsOf(onWide); // the wide tenant's first request also looks it up in the registry
+    // A tenant's first request (or one after its registry answer expired) also looks it up.
+    await statementsOf(onLarge);
+    await statementsOf(onWide);
     const counted = { large: await statementsOf(onLarge), wide: await statementsOf(onWide) };
     const ratios: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const results: LoadResult[] = [];
       for (const requests of [onLarge, onWide, onWide, onLarge])
         results.push(await drive(isolated.url, requests, DURATION * 2, 4));
-      const [a1, b1, b2, a2] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
-      ratios.push((b1.requestsPerSecond + b2.requestsPerSecond) / (a1.requestsPerSecond + a2.requestsPerSecond));
+      ratios.push(roundOf(results).throughput);
     }
-    ratios.sort((x, y) => x - y);
-    pageRows.push({
-      page,
-      ratio: ratios[Math.floor(ratios.length / 2)] as number,
-      range: [ratios[0] as number, ratios[ratios.length - 1] as number],
-      statements: counted,
-    });
+    pageRows.push({ page, ...medianRound(ratios), statements: counted });
   }
 }
 
@@ -495,15 +501,9 @@ if (selected('pooler') && databaseUrl) {
         errors += result.errors + result.non2xx;
         results.push(result);
       }
-      const [a1, b1, b2, a2] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
-      ratios.push((b1.requestsPerSecond + b2.requestsPerSecond) / (a1.requestsPerSecond + a2.requestsPerSecond));
+      ratios.push(roundOf(results).throughput);
     }
-    ratios.sort((x, y) => x - y);
-    poolerRow = {
-      ratio: ratios[Math.floor(ratios.length / 2)] as number,
-      range: [ratios[0] as number, ratios[ratios.length - 1] as number],
-      errors,
-    };
+    poolerRow = { ...medianRound(ratios), errors };
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await bouncer.destroy();
@@ -593,18 +593,15 @@ if (selected('many') && databaseUrl) {
             }
             results.push(result);
           }
-          const [a1, b1, b2, a2] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
-          ratios.push((b1.requestsPerSecond + b2.requestsPerSecond) / (a1.requestsPerSecond + a2.requestsPerSecond));
-          p99Ratios.push((b1.p99 + b2.p99) / (a1.p99 + a2.p99));
+          const { throughput, p99 } = roundOf(results);
+          ratios.push(throughput);
+          p99Ratios.push(p99);
         }
-        ratios.sort((x, y) => x - y);
-        p99Ratios.sort((x, y) => x - y);
         manyRows.push({
           tenants: count,
           workload,
-          ratio: ratios[Math.floor(ratios.length / 2)] as number,
-          range: [ratios[0] as number, ratios[ratios.length - 1] as number],
-          p99Ratio: p99Ratios[Math.floor(p99Ratios.length / 2)] as number,
+          ...medianRound(ratios),
+          p99Ratio: median(p99Ratios),
           registryPerRequest: lookups / manyRequests,
         });
       }
@@ -910,7 +907,6 @@ if (manyRows.length > 0) {
   );
 }
 if (manySubscriptions.length > 0) {
-  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] as number;
   lines.push(
     '',
     '| subscriptions over many tenants (20 UPDATED events per subscriber, task read per message) | events delivered per second (rounds) | heap + external per subscriber |',

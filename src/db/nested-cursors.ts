@@ -1,4 +1,5 @@
 import type { PothosPrismaDatamodel } from '@pothos/plugin-prisma';
+import { delegateKey } from '../tenancy/tenant-client.js';
 
 type Args = Record<string, unknown>;
 type Delegate = Record<string, (args?: Args) => Promise<unknown>>;
@@ -26,7 +27,7 @@ export function nestedCursorsAsKeysets<Db extends object>(db: Db, datamodel: Pot
   const source = db as unknown as Record<string, Delegate>;
   const wrapped: Record<string, unknown> = { ...(db as object) };
   for (const model of Object.keys(models)) {
-    const key = `${model.charAt(0).toLowerCase()}${model.slice(1)}`;
+    const key = delegateKey(model);
     const delegate = source[key];
     if (!delegate) continue;
     const operations: Record<string, unknown> = { ...delegate };
@@ -66,7 +67,7 @@ export function nestedCursorsAsKeysets<Db extends object>(db: Db, datamodel: Pot
       const list = path.reduce<Args>((node, step) => node[step] as Args, rewritten);
       const order = exactOrder(listModel, list.orderBy);
       if (!order) continue;
-      const row = (await source[`${listModel.charAt(0).toLowerCase()}${listModel.slice(1)}`]?.findUnique?.({
+      const row = (await source[delegateKey(listModel)]?.findUnique?.({
         where: list.cursor as Args,
         select: Object.fromEntries(order.map(([field]) => [field, true])),
       })) as Args | null | undefined;

@@ -111,7 +111,7 @@ export function tenantClient<Client extends object>(client: Client, options: Ten
 
   const wrapped: Record<string, unknown> = {};
   for (const model of scope.models()) {
-    const key = `${model.charAt(0).toLowerCase()}${model.slice(1)}`;
+    const key = delegateKey(model);
     const delegate = source[key] as Record<string, Callable>;
     const relations = new Set(scope.relationNames(model));
     const operations: Record<string, Callable> = {};
@@ -180,4 +180,9 @@ function withoutFluent(pending: object, relations: ReadonlySet<string>, what: st
       return Reflect.get(target, property, receiver);
     },
   });
+}
+
+/** The property a Prisma client offers a model's operations under (`Task` → `task`). */
+export function delegateKey(model: string): string {
+  return `${model.charAt(0).toLowerCase()}${model.slice(1)}`;
 }

@@ -97,10 +97,8 @@ export class TenantRegistry {
       const tenant = await cachedTenant.value;
       return { tenant, membership: tenant ? await this.membership(tenant.id, userId) : null };
     }
-    const loadedAt = ++this.clock;
-    const expiresAt = this.expiry();
     const both = this.source.findAccess(idOrSlug, userId);
-    this.store(this.tenants, idOrSlug, { value: both.then((answer) => answer.tenant), loadedAt, expiresAt });
+    const { loadedAt, expiresAt } = this.load(this.tenants, idOrSlug, () => both.then((answer) => answer.tenant));
     const answer = await both;
     if (answer.tenant) {
       this.alias(answer.tenant, loadedAt, expiresAt);
@@ -121,14 +119,12 @@ export class TenantRegistry {
   tenant(idOrSlug: string): Promise<TenantRecord | null> {
     const hit = this.freshTenant(idOrSlug);
     if (hit) return hit.value;
-    const loadedAt = this.clock + 1;
-    const expiresAt = this.expiry();
-    const value = this.cached(this.tenants, idOrSlug, undefined, () => this.source.findTenant(idOrSlug));
-    value.then(
-      (tenant) => tenant && this.alias(tenant, loadedAt, expiresAt),
+    const entry = this.load(this.tenants, idOrSlug, () => this.source.findTenant(idOrSlug));
+    entry.value.then(
+      (tenant) => tenant && this.alias(tenant, entry.loadedAt, entry.expiresAt),
       () => {},
     );
-    return value;
+    return entry.value;
   }
 
   /**
@@ -144,7 +140,8 @@ export class TenantRegistry {
 
   membership(tenantId: string, userId: string): Promise<MembershipRecord | null> {
     const key = membershipKey(tenantId, userId);
-    return this.cached(this.memberships, key, this.freshMembership(key), () => this.source.findMembership(tenantId, userId));
+    return (this.freshMembership(key) ?? this.load(this.memberships, key, () => this.source.findMembership(tenantId, userId)))
+      .value;
   }
 
   /** Forgets a tenant (by id, by `slug` when given, under whatever key it was cached) and all its memberships. */
@@ -243,9 +240,9 @@ export class TenantRegistry {
     return entry && entry.expiresAt > this.now() && entry.loadedAt > this.flushedAt ? entry : undefined;
   }
 
-  private cached<T>(cache: Map<string, Entry<T>>, key: string, hit: Entry<T> | undefined, load: () => Promise<T>): Promise<T> {
-    if (hit) return hit.value;
-    return this.store(cache, key, { value: load(), loadedAt: ++this.clock, expiresAt: this.expiry() }).value;
+  /** Starts a lookup and caches its answer under `key`, stamped with the clock it started at. */
+  private load<T>(cache: Map<string, Entry<T>>, key: string, lookUp: () => Promise<T>): Entry<T> {
+    return this.store(cache, key, { value: lookUp(), loadedAt: ++this.clock, expiresAt: this.expiry() });
   }
 
   private store<T>(cache: Map<string, Entry<T>>, key: string, entry: Entry<T>): Entry<T> {
