@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PrismaClient, Role, Tenant, User } from '../generated/prisma/client.js';
 import { ROLES } from '../schema/shared/roles.js';
-import { canonicalSubject } from '../tenancy/resolve-tenant.js';
+import { canonicalSubject, hasControlCharacter } from '../tenancy/resolve-tenant.js';
 import { AdminError } from './admin-errors.js';
 
 // Administration runs on the trusted system client: it is the only writer of the shared tables.
@@ -19,7 +19,7 @@ const printable = (max: number) =>
     .string()
     .min(1, 'must not be empty')
     .max(max, `at most ${max} characters`)
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
+    .refine((value) => !hasControlCharacter(value), 'no control characters');
 const issuer = printable(512);
 const subject = printable(255);
 

@@ -143,7 +143,8 @@ export function canonicalUuid(value: string): string {
   return value.toLowerCase();
 }
 
-function hasControlCharacter(value: string): boolean {
+/** Whether `value` holds a C0 control character or DEL (a NUL cannot even be compared by PostgreSQL). */
+export function hasControlCharacter(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     if (code < 0x20 || code === 0x7f) return true;
