@@ -60,8 +60,10 @@ export type TenantResolver = (input: ResolutionInput) => Promise<ResolvedTenant>
 export function createTenantResolver(options: TenantResolverOptions): TenantResolver {
   const claimPaths = new Map<string, ClaimPath>();
   const claimPath = (spec: string) => {
-    let path = claimPaths.get(spec);
-    if (!path) claimPaths.set(spec, (path = parseClaimPath(spec)));
+    const known = claimPaths.get(spec);
+    if (known) return known;
+    const path = parseClaimPath(spec);
+    claimPaths.set(spec, path);
     return path;
   };
   return async ({ authorization, tenantHeader, requestId }) => {
