@@ -95,7 +95,10 @@ export const COMMANDS: Record<string, Command> = {
   'token issue': async (args, { config, database, flags, out }) => {
     need(args, 0, 'token issue --user <email> --tenant <slug> [--ttl <duration>]');
     if (!usesDevSigner(config.jwt)) {
-      throw new AdminError('an identity provider is configured: tokens come from it, not from the development key');
+      const setting = config.jwt.issuers
+        ? 'JWT_ISSUERS is set: tokens come from those issuers'
+        : 'JWT_JWKS_URL is set: tokens come from that issuer';
+      throw new AdminError(`${setting}, not from the development key`);
     }
     if (!flags.user || !flags.tenant)
       throw new AdminError('usage: token issue --user <email> --tenant <slug> [--ttl <duration>]');
