@@ -5,6 +5,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { counterValue } from '../../src/observability/metrics.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
 import { type MockIdentityProvider, startMockIdentityProvider } from '../helpers/mock-identity-provider.js';
+import { connectRaw } from '../helpers/raw-protocol-client.js';
+import { waitFor } from '../helpers/subscriber.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -177,6 +179,33 @@ describe('identities in the registry', () => {
     await expect.poll(async () => (await viewer(token)).status).toBe(200);
     await database.prisma.userIdentity.delete({ where: { issuer_subject: { issuer: auth0.issuer, subject: 'auth0|brief' } } });
     await expect.poll(async () => (await viewer(token)).status, { timeout: 2_000 }).toBe(403);
+  });
+
+  it('closes a subscription resolved through an identity once that identity is removed (4403)', async () => {
+    await addUser(database.prisma, { email: 'listener@idp.test', identity: { issuer: clerk.issuer, subject: 'user_listener' } });
+    await addMember(database.prisma, 'listener@idp.test', acme.slug, 'VIEWER');
+    await expect.poll(async () => (await viewer(await clerkToken('user_listener', 'acme-idp'))).status).toBe(200);
+    const client = await connectRaw(server.url, await clerkToken('user_listener', 'acme-idp'));
+    try {
+      client.subscribe('p', 'subscription { projectChanged { kind projectId } }');
+      // Running: an event reaches it (so its own resolution is behind it).
+      const event = { type: 'project', tenantId: acme.id, projectId: acme.projectIds[0] ?? '', kind: 'UPDATED' } as const;
+      await waitFor(
+        () => {
+          server.app.pubsub.publish(event);
+          return client.messagesFor('p').some((message) => message.type === 'next');
+        },
+        5_000,
+        'the subscription to run',
+      );
+      await database.prisma.userIdentity.delete({
+        where: { issuer_subject: { issuer: clerk.issuer, subject: 'user_listener' } },
+      });
+      // The idle re-check (SUBSCRIPTION_RECHECK_MS, 2 s) asks the registry, which the deletion reached.
+      expect(await client.closed(6_000)).toBe(4403);
+    } finally {
+      await client.close();
+    }
   });
 });
 
