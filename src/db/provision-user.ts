@@ -11,7 +11,10 @@ export interface UserProvisionerOptions {
   /** Claim path of the new user's email (JIT_EMAIL_CLAIM). */
   emailClaim: string;
   logger: Logger;
-  /** How long an identity that could not be provisioned is not tried again (a flood of its requests costs no writes). */
+  /**
+   * How long an identity just tried is not tried again: a flood of its requests costs no writes, and
+   * a registry still holding "no such user" (until the change reaches it) causes no second attempt.
+   */
   retryAfterMs?: number;
   now?: () => number;
 }
@@ -34,20 +37,22 @@ export function createUserProvisioner(
   const emailPath = parseClaimPath(options.emailClaim);
   const retryAfterMs = options.retryAfterMs ?? 60_000;
   const now = options.now ?? Date.now;
-  const declined = new Map<string, number>();
-
+  const tried = new Map<string, number>();
+  const remember = (key: string) => {
+    if (tried.size >= 10_000) tried.delete(tried.keys().next().value as string);
+    tried.set(key, now() + retryAfterMs);
+  };
   const decline = (key: string, reason: string, identity: Identity) => {
     increment('jit_user_declined');
     options.logger.warn({ issuer: identity.issuer, subject: identity.subject, reason }, 'no user created for a new identity');
-    if (declined.size >= 10_000) declined.delete(declined.keys().next().value as string);
-    declined.set(key, now() + retryAfterMs);
+    remember(key);
   };
 
   return async (identity, claims) => {
     const key = `${identity.issuer}\u0000${identity.subject}`;
-    const until = declined.get(key);
+    const until = tried.get(key);
     if (until !== undefined && until > now()) return;
-    declined.delete(key);
+    tried.delete(key);
 
     const address = email.safeParse(readClaim(claims, emailPath));
     if (!address.success) return decline(key, `no valid email at ${options.emailClaim}`, identity);
@@ -64,6 +69,7 @@ export function createUserProvisioner(
         )
         INSERT INTO user_identities (issuer, subject, user_id) SELECT ${identity.issuer}, ${identity.subject}, id FROM created`;
       if (created === 0) return decline(key, 'its email belongs to another user', identity);
+      remember(key);
       increment('jit_user_created');
       options.logger.info({ issuer: identity.issuer, subject: identity.subject }, 'user created for a new identity');
     } catch (error) {
