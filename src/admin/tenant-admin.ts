@@ -73,13 +73,12 @@ export async function addUser(
   const existing = await prisma.user.findUnique({ where: { email: address } });
   if (existing && !identity) throw new AdminError(`a user with email ${address} already exists`);
   const userName = parse(name, input.name ?? address.split('@')[0], 'name');
+  if (!identity) return { ...(await prisma.user.create({ data: { email: address, name: userName } })), created: true };
   return prisma.$transaction(async (tx) => {
     const user = existing ?? (await tx.user.create({ data: { email: address, name: userName } }));
-    if (identity) {
-      const owner = await tx.userIdentity.findUnique({ where: { issuer_subject: identity }, include: { user: true } });
-      if (owner) throw new AdminError(`${identity.subject} of ${identity.issuer} is already the identity of ${owner.user.email}`);
-      await tx.userIdentity.create({ data: { ...identity, userId: user.id } });
-    }
+    const owner = await tx.userIdentity.findUnique({ where: { issuer_subject: identity }, include: { user: true } });
+    if (owner) throw new AdminError(`${identity.subject} of ${identity.issuer} is already the identity of ${owner.user.email}`);
+    await tx.userIdentity.create({ data: { ...identity, userId: user.id } });
     return { ...user, created: !existing };
   });
 }
