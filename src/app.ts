@@ -5,6 +5,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/create-database.js';
+import { createUserProvisioner } from './db/provision-user.js';
 import { createRegistrySource } from './db/registry-source.js';
 import { createTenantDbs, type TenantDbs } from './db/tenant-db.js';
 import { clientError } from './errors/error-codes.js';
@@ -77,7 +78,14 @@ export function createApp(deps: AppDependencies): App {
     pushedTtlMs: config.registryPushedTtlMs,
     maxEntries: config.registryMaxEntries,
   });
-  const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: config.jwt.tenantClaim });
+  const resolveTenant = createTenantResolver({
+    verifier: deps.verifier,
+    registry,
+    tenantClaim: config.jwt.tenantClaim,
+    ...(config.jwt.jitUsers
+      ? { provisionUser: createUserProvisioner(database.prisma, { emailClaim: config.jwt.jitEmailClaim, logger }) }
+      : {}),
+  });
   const tenantDbs = createTenantDbs(database, { size: config.databaseClients, waitMs: config.databaseClientWaitMs });
   // Clients are held per database. Every tenant lives in `database` today; when the registry names
   // a tenant's database (pooled by default, one of its own for a large customer), this is where its

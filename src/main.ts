@@ -2,6 +2,7 @@ import { createApp } from './app.js';
 import { loadOrCreateDevSigningKey } from './auth/dev-signing-key.js';
 import { issueDevToken } from './auth/issue-token.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
+import { usesDevSigner } from './auth/trusted-issuers.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createDatabase } from './db/create-database.js';
 import { DatabaseInUseError } from './db/data-dir-lock.js';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     const { applied } = await prepareDatabase(database);
     logger.info({ database: database.kind, applied }, 'database ready');
 
-    const devKey = config.jwt.jwksUrl ? undefined : await loadOrCreateDevSigningKey(config.dataDir);
+    const devKey = usesDevSigner(config.jwt) ? await loadOrCreateDevSigningKey(config.dataDir) : undefined;
     const verifier = createTokenVerifier({ ...config.jwt, devKey });
 
     let graphiqlToken: string | undefined;

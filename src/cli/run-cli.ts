@@ -75,6 +75,8 @@ function parse(argv: string[]) {
       user: { type: 'string' },
       tenant: { type: 'string' },
       ttl: { type: 'string' },
+      subject: { type: 'string' },
+      issuer: { type: 'string' },
     },
   });
 }

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseClaimPath } from '../auth/claim-path.js';
+import type { TrustedIssuer } from '../auth/trusted-issuers.js';
 
 /** Every setting the server reads, parsed once at start-up. See the README's configuration table. */
 export interface Config {
@@ -25,10 +27,16 @@ export interface Config {
     jwksUrl: string | undefined;
     issuer: string;
     audience: string;
-    /** Claim holding the tenant's id or slug. */
+    /** Claim path of the tenant's id or slug (see src/auth/claim-path.ts). */
     tenantClaim: string;
+    /** JWT_ISSUERS: several providers at once, each with its own JWKS; replaces `issuer` and `jwksUrl`. */
+    issuers: TrustedIssuer[] | undefined;
     /** Clock tolerance for exp/nbf, in seconds. */
     clockToleranceSeconds: number;
+    /** Create a user (from the token's email) the first time a valid token names an unknown identity. */
+    jitUsers: boolean;
+    /** Claim path of that email. */
+    jitEmailClaim: string;
   };
   /** How long the tenant registry trusts a cached answer while changes are not known to be pushed, in milliseconds. */
   registryTtlMs: number;
@@ -91,6 +99,37 @@ export interface Config {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+const claimPath = z.string().superRefine((value, context) => {
+  try {
+    parseClaimPath(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `must be a claim name or a JSON Pointer: ${(error as Error).message}` });
+  }
+});
+const jwksUrl = z.url({ protocol: /^https?$/ });
+const trustedIssuer = z.strictObject({
+  issuer: z.string().min(1).max(512),
+  jwksUrl,
+  audience: z.string().min(1).optional(),
+  tenantClaim: claimPath.optional(),
+});
+const trustedIssuers = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON: [{ "issuer": …, "jwksUrl": … }, …]' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(trustedIssuer)
+      .min(1)
+      .max(20)
+      .refine((list) => new Set(list.map((entry) => entry.issuer)).size === list.length, 'each issuer at most once'),
+  );
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const environment = z.object({
@@ -110,14 +149,14 @@ const environment = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
-  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
-  JWT_ISSUER: z.string().min(1).default('tenantgraph-dev'),
+  JWT_JWKS_URL: jwksUrl.optional(),
+  JWT_ISSUER: z.string().min(1).max(512).default('tenantgraph-dev'),
+  JWT_ISSUERS: trustedIssuers.optional(),
   JWT_AUDIENCE: z.string().min(1).default('tenantgraph'),
-  JWT_TENANT_CLAIM: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_:./-]*$/, 'must be a claim name')
-    .default('tid'),
+  JWT_TENANT_CLAIM: claimPath.default('tid'),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  JIT_USERS: bool.default(false),
+  JIT_EMAIL_CLAIM: claimPath.default('email'),
   REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   REGISTRY_PUSHED_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
   REGISTRY_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
@@ -160,6 +199,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
+  // One form or the other: a JWKS or issuer given beside the list would be silently ignored.
+  const alongside = ['JWT_ISSUER', 'JWT_JWKS_URL'].filter((name) => blankAsUnset[name] !== undefined);
+  if (parsed.data.JWT_ISSUERS && alongside.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n${alongside.map((name) => `  ${name}: not with JWT_ISSUERS (list that issuer there)`).join('\n')}`,
+    );
+  }
   const e = parsed.data;
   return {
     port: e.PORT,
@@ -174,7 +220,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       tenantClaim: e.JWT_TENANT_CLAIM,
+      issuers: e.JWT_ISSUERS,
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
+      jitUsers: e.JIT_USERS,
+      jitEmailClaim: e.JIT_EMAIL_CLAIM,
     },
     registryTtlMs: e.REGISTRY_TTL_MS,
     registryPushedTtlMs: e.REGISTRY_PUSHED_TTL_MS,

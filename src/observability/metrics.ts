@@ -18,6 +18,8 @@ export type CounterName =
   | 'rls_violation'
   | 'tenant_resolution_failed'
   | 'registry_query'
+  | 'jit_user_created'
+  | 'jit_user_declined'
   | 'tenant_statement'
   | 'foreign_event_dropped'
   | 'subscription_revoked'

@@ -50,6 +50,8 @@ export async function startTestServer(
     eventTarget?: PubSubEventTarget;
     /** Dependencies /readyz reports as degraded when away (Redis). */
     degradedWithout?: Record<string, () => boolean>;
+    /** How long an unknown `kid` waits before a JWKS is fetched again (0: at once, to test rotation). */
+    jwksCooldownMs?: number;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
@@ -67,7 +69,7 @@ export async function startTestServer(
     logger: options.logger ?? createLogger(config.logLevel),
     eventTarget: options.eventTarget,
     degradedWithout: options.degradedWithout,
-    verifier: createTokenVerifier({ ...config.jwt, devKey }),
+    verifier: createTokenVerifier({ ...config.jwt, devKey, jwksCooldownMs: options.jwksCooldownMs }),
   });
   const { url } = await app.start(0, '127.0.0.1');
   return {

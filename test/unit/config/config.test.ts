@@ -43,4 +43,56 @@ describe('configuration', () => {
       jwt: { tenantClaim: 'tid' },
     });
   });
+
+  it('trusts several issuers from JWT_ISSUERS, each with its JWKS and optionally its audience and tenant claim', () => {
+    const issuers = [
+      {
+        issuer: 'https://a.auth0.test/',
+        jwksUrl: 'https://a.auth0.test/.well-known/jwks.json',
+        tenantClaim: 'https://x.test/tenant',
+      },
+      {
+        issuer: 'https://clerk.b.test',
+        jwksUrl: 'https://clerk.b.test/.well-known/jwks.json',
+        audience: 'api',
+        tenantClaim: '/o/slg',
+      },
+    ];
+    expect(loadConfig({ JWT_ISSUERS: JSON.stringify(issuers) }).jwt.issuers).toEqual(issuers);
+    expect(loadConfig({}).jwt.issuers).toBeUndefined();
+  });
+
+  it('refuses a JWT_ISSUERS it cannot read unambiguously', () => {
+    const one = { issuer: 'https://a.test/', jwksUrl: 'https://a.test/jwks.json' };
+    const bad = [
+      'not json',
+      '[]',
+      JSON.stringify([{ issuer: 'https://a.test/' }]),
+      JSON.stringify([{ ...one, jwksUrl: 'ftp://a.test/jwks.json' }]),
+      JSON.stringify([one, one]),
+      JSON.stringify([{ ...one, tenantClaim: '/o//x' }]),
+      JSON.stringify([{ ...one, audiences: 'typo' }]),
+    ];
+    for (const value of bad) expect(() => loadConfig({ JWT_ISSUERS: value }), value).toThrow(/JWT_ISSUERS/);
+    // The simple form beside the list would be silently ignored: refused instead.
+    expect(() => loadConfig({ JWT_ISSUERS: JSON.stringify([one]), JWT_JWKS_URL: 'https://b.test/jwks.json' })).toThrow(
+      /JWT_JWKS_URL: not with JWT_ISSUERS/,
+    );
+    expect(() => loadConfig({ JWT_ISSUERS: JSON.stringify([one]), JWT_ISSUER: 'https://b.test/' })).toThrow(
+      /JWT_ISSUER: not with JWT_ISSUERS/,
+    );
+  });
+
+  it('takes a tenant claim by name or JSON Pointer, and just-in-time users off unless asked', () => {
+    expect(loadConfig({ JWT_TENANT_CLAIM: 'https://tenantgraph.example/tenant' }).jwt.tenantClaim).toBe(
+      'https://tenantgraph.example/tenant',
+    );
+    expect(loadConfig({ JWT_TENANT_CLAIM: '/org/id' }).jwt.tenantClaim).toBe('/org/id');
+    expect(() => loadConfig({ JWT_TENANT_CLAIM: '/org//id' })).toThrow(/JWT_TENANT_CLAIM/);
+    expect(loadConfig({}).jwt).toMatchObject({ jitUsers: false, jitEmailClaim: 'email' });
+    expect(loadConfig({ JIT_USERS: 'true', JIT_EMAIL_CLAIM: 'https://x.test/email' }).jwt).toMatchObject({
+      jitUsers: true,
+      jitEmailClaim: 'https://x.test/email',
+    });
+  });
 });
