@@ -13,6 +13,7 @@ import { findRevocation } from '../tenancy/entitlement.js';
 import { reportResolutionFailure } from '../tenancy/resolution-failure.js';
 import type { ResolvedTenant, TenantResolver } from '../tenancy/resolve-tenant.js';
 import type { TenantRegistry } from '../tenancy/tenant-registry.js';
+import { clientFacingError, clientFacingResult } from './client-facing-errors.js';
 import type { SubscriptionSlot, SubscriptionSlots } from './subscription-slots.js';
 
 export interface WebSocketServerOptions {
@@ -229,6 +230,9 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           } satisfies OperationRoot,
         } as ExecutionArgs;
       },
+      // The same error reads the same over HTTP, server-sent events and here.
+      onError: (_ctx, _id, _payload, errors) => errors.map(clientFacingError),
+      onNext: (_ctx, _id, _payload, _args, result) => clientFacingResult(result),
       // Called when an operation ends, however it ends (done, completed by the client, ended by the
       // server with an error) — after its stream, so `id` may already name a newer operation.
       onComplete: (ctx, _id, payload) => {
