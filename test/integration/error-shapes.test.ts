@@ -66,7 +66,7 @@ async function overWebSocket(mistake: Mistake) {
   socket.subscribe(id, mistake.query, mistake.variables);
   await waitFor(() => socket.messagesFor(id).some((m) => m.type === 'error' || m.type === 'next'), 5_000, 'an answer');
   const answer = socket.messagesFor(id)[0];
-  return answer?.type === 'error' ? answer.payload : (answer?.payload as { errors?: unknown[] }).errors;
+  return answer?.type === 'error' ? answer.payload : (answer?.payload as { errors?: unknown[] } | undefined)?.errors;
 }
 
 describe('the same mistake has the same error shape on every transport', () => {
