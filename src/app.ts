@@ -12,6 +12,7 @@ import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { createErrorMask } from './plugins/mask-error.js';
+import { createMemoryDocumentStore, type PersistedDocumentStore } from './plugins/persisted-document-store.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
 import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
@@ -44,6 +45,11 @@ export interface AppDependencies {
   verifier: TokenVerifier;
   /** A token GraphiQL starts with, for local development only. */
   graphiqlToken?: string;
+  /**
+   * Where documents registered by clients (automatic persisted queries) are kept; in-process unless
+   * given (several instances share one through Redis).
+   */
+  persistedDocuments?: PersistedDocumentStore;
   /** Where events travel; in-process unless given (several instances share one through Redis). */
   eventTarget?: PubSubEventTarget;
   /**
@@ -83,7 +89,10 @@ export function createApp(deps: AppDependencies): App {
   const clientsFor = (_owner: TenantContext) => tenantDbs;
   const pubsub = createTenantPubSub({ eventTarget: deps.eventTarget, bufferLimit: config.subscriptions.bufferLimit });
 
-  const persistedOperations = loadPersistedOperationList({ only: config.persistedOperationsOnly });
+  const persistedOperations = {
+    list: loadPersistedOperationList({ only: config.persistedOperationsOnly }),
+    registered: deps.persistedDocuments ?? createMemoryDocumentStore(),
+  };
   const authenticateFirst = useAuthenticateFirst({ resolveTenant, logger, graphqlEndpoint: GRAPHQL_ENDPOINT });
   const { limits } = config;
   const subscriptionSlots = createSubscriptionSlots(config.subscriptions.perTenant);
@@ -118,7 +127,10 @@ export function createApp(deps: AppDependencies): App {
       useRequestId(),
       authenticateFirst.plugin,
       ...(config.hideSchemaHints ? [blockFieldSuggestionsPlugin()] : []),
-      usePersistedOperationList(persistedOperations),
+      usePersistedOperationList(persistedOperations.list, {
+        registered: persistedOperations.registered,
+        tenantOf: (request) => authenticateFirst.resolvedOf(request)?.context.tenantId,
+      }),
       useQueryLimits(limits),
       useTenantScope({
         lease: (owner) => clientsFor(owner).lease(owner),

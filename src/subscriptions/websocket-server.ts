@@ -7,7 +7,7 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { clientError } from '../errors/error-codes.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
-import { type PersistedOperationList, resolveWebSocketOperation } from '../plugins/use-persisted-operation-list.js';
+import { type PersistedOperations, resolvePersistedOperation } from '../plugins/use-persisted-operation-list.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { findRevocation } from '../tenancy/entitlement.js';
 import { reportResolutionFailure } from '../tenancy/resolution-failure.js';
@@ -39,8 +39,8 @@ export interface WebSocketServerOptions {
   };
   /** Each tenant's budget of running operations on this instance, shared with HTTP subscriptions. */
   slots: SubscriptionSlots;
-  /** Which operations may run; the same list HTTP requests are held to. */
-  persistedOperations: PersistedOperationList;
+  /** Which operations may run, and registered documents (APQ): the same rule HTTP requests are held to. */
+  persistedOperations: PersistedOperations;
   /** Protocol-level ping interval that keeps idle connections (and proxies) alive. */
   keepAliveMs?: number;
 }
@@ -175,16 +175,18 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           },
         };
         const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped(initial);
-        const operation = resolveWebSocketOperation(options.persistedOperations, payload);
+        const operation = await resolvePersistedOperation(options.persistedOperations, state.resolved.context.tenantId, payload);
         if ('error' in operation) return [operation.error];
         let document: ReturnType<typeof parse>;
         try {
-          document = parse(operation.query);
+          document = parse(operation.query ?? '');
         } catch (error) {
           return [error as GraphQLError];
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        if (operation.register)
+          void options.persistedOperations.registered.set(operation.register.key, operation.register.document);
         // One tenant cannot take every subscription slot of an instance from the others. The slot is
         // taken before the first await, so concurrent subscribe messages cannot overshoot.
         const slot = slots.take(state.resolved.context.tenantId);

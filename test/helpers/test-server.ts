@@ -5,6 +5,7 @@ import { issueDevToken } from '../../src/auth/issue-token.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
+import type { PersistedDocumentStore } from '../../src/plugins/persisted-document-store.js';
 import type { PubSubEventTarget } from '../../src/pubsub/tenant-pubsub.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -48,6 +49,8 @@ export async function startTestServer(
     environment?: Record<string, string>;
     /** A shared event bus (Redis) instead of the in-process one. */
     eventTarget?: PubSubEventTarget;
+    /** A shared store of registered documents (Redis) instead of the in-process one. */
+    persistedDocuments?: PersistedDocumentStore;
     /** Dependencies /readyz reports as degraded when away (Redis). */
     degradedWithout?: Record<string, () => boolean>;
   } = {},
@@ -66,6 +69,7 @@ export async function startTestServer(
     database,
     logger: options.logger ?? createLogger(config.logLevel),
     eventTarget: options.eventTarget,
+    persistedDocuments: options.persistedDocuments,
     degradedWithout: options.degradedWithout,
     verifier: createTokenVerifier({ ...config.jwt, devKey }),
   });
