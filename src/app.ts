@@ -107,6 +107,10 @@ export function createApp(deps: AppDependencies): App {
     // id it is told to quote when reporting a problem.
     cors: { exposedHeaders: ['x-request-id'] },
     landingPage: false,
+    // GraphiQL's code comes in the page itself, not from a CDN: it works offline and behind a proxy
+    // that allows only this server. Loaded on the first page asked for (9 MB a server that never
+    // shows GraphiQL need not hold).
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     healthCheckEndpoint: HEALTH_ENDPOINT,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),

@@ -49,6 +49,8 @@ export async function startTestServer(
     environment?: Record<string, string>;
     /** A shared event bus (Redis) instead of the in-process one. */
     eventTarget?: PubSubEventTarget;
+    /** Whose token GraphiQL's page starts with, as `npm start` does with the first demo login. */
+    graphiqlLogin?: { userId: string; tenant: string };
     /** A shared store of registered documents (Redis) instead of the in-process one. */
     persistedDocuments?: PersistedDocumentStore;
     /** Dependencies /readyz reports as degraded when away (Redis). */
@@ -70,6 +72,9 @@ export async function startTestServer(
     logger: options.logger ?? createLogger(config.logLevel),
     eventTarget: options.eventTarget,
     persistedDocuments: options.persistedDocuments,
+    graphiqlToken: options.graphiqlLogin
+      ? await issueDevToken(devKey, { ...config.jwt, ...options.graphiqlLogin, ttl: '1h' })
+      : undefined,
     degradedWithout: options.degradedWithout,
     verifier: createTokenVerifier({ ...config.jwt, devKey }),
   });
