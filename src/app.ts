@@ -8,12 +8,14 @@ import type { Database } from './db/create-database.js';
 import { createRegistrySource } from './db/registry-source.js';
 import { createTenantDbs, type TenantDbs } from './db/tenant-db.js';
 import { clientError } from './errors/error-codes.js';
+import { startHeavyLane } from './heavy-queries/start-heavy-lane.js';
 import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { createErrorMask } from './plugins/mask-error.js';
 import { createMemoryDocumentStore, type PersistedDocumentStore } from './plugins/persisted-document-store.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
+import { useHeavyLane } from './plugins/use-heavy-lane.js';
 import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
@@ -89,6 +91,13 @@ export function createApp(deps: AppDependencies): App {
   const clientsFor = (_owner: TenantContext) => tenantDbs;
   const pubsub = createTenantPubSub({ eventTarget: deps.eventTarget, bufferLimit: config.subscriptions.bufferLimit });
 
+  // Heavy reads run on a worker thread with connections of its own: PostgreSQL only, since the
+  // embedded database lives in this thread.
+  const heavyLane =
+    config.heavyQueries.cost > 0 && database.kind === 'postgres' && config.databaseUrl
+      ? startHeavyLane({ config, databaseUrl: config.databaseUrl, logger })
+      : undefined;
+
   const persistedOperations = {
     list: loadPersistedOperationList({ only: config.persistedOperationsOnly }),
     registered: deps.persistedDocuments ?? createMemoryDocumentStore(),
@@ -140,6 +149,7 @@ export function createApp(deps: AppDependencies): App {
         lease: (owner) => clientsFor(owner).lease(owner),
         revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
       }),
+      ...(heavyLane ? [useHeavyLane({ run: (query) => heavyLane.run(query), cost: config.heavyQueries.cost })] : []),
       useHttpSubscriptionSlots(subscriptionSlots),
       useOperationLog(logger),
     ],
@@ -242,6 +252,7 @@ export function createApp(deps: AppDependencies): App {
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      await heavyLane?.close();
       await yoga.dispose();
     },
   };

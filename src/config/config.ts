@@ -62,6 +62,19 @@ export interface Config {
     /** Most cost an operation may have: fields weighted by the page sizes they ask for. */
     maxCost: number;
   };
+  /**
+   * Reads that may cost this much run on a worker thread of their own at a lower CPU priority, so
+   * one tenant's large read does not hold the event loop every other tenant's request waits on
+   * (PostgreSQL only: the embedded database lives in the main thread).
+   */
+  heavyQueries: {
+    /** The cost (src/schema/shared/operation-cost.ts) from which a query is heavy; 0 turns the lane off. */
+    cost: number;
+    /** Heavy queries one tenant may have running at once; more wait their turn. */
+    perTenant: number;
+    /** Heavy queries running at once on the worker, all tenants together. */
+    concurrency: number;
+  };
   /** Whether "Did you mean …" hints, which reveal the schema, are left out of validation errors. */
   hideSchemaHints: boolean;
   subscriptions: {
@@ -124,6 +137,9 @@ const environment = z.object({
   MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
   MAX_ALIASES: z.coerce.number().int().min(0).max(1_000).default(30),
   MAX_COST: z.coerce.number().int().min(100).max(100_000_000).default(50_000),
+  HEAVY_QUERY_COST: z.coerce.number().int().min(0).max(100_000_000).default(15_000),
+  HEAVY_QUERIES_PER_TENANT: z.coerce.number().int().min(1).max(1_000).default(2),
+  HEAVY_QUERY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   HIDE_SCHEMA_HINTS: bool.optional(),
   SUBSCRIPTION_RECHECK_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   SUBSCRIPTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
@@ -176,6 +192,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: e.MAX_DEPTH,
       maxAliases: e.MAX_ALIASES,
       maxCost: e.MAX_COST,
+    },
+    heavyQueries: {
+      cost: e.HEAVY_QUERY_COST,
+      perTenant: e.HEAVY_QUERIES_PER_TENANT,
+      concurrency: e.HEAVY_QUERY_CONCURRENCY,
     },
     hideSchemaHints: e.HIDE_SCHEMA_HINTS ?? e.NODE_ENV === 'production',
     subscriptions: {
