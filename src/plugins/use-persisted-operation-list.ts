@@ -44,6 +44,10 @@ export type OperationResolution =
 
 const HASH = /^[0-9a-f]{64}$/;
 
+// Own entries only: a "hash" such as `__proto__` or `constructor` names nothing.
+const listedAs = (list: PersistedOperationList, hash: string) =>
+  Object.hasOwn(list.operations, hash) ? list.operations[hash] : undefined;
+
 /**
  * The one rule for HTTP and websockets. A hash (`extensions.persistedQuery.sha256Hash`) names an
  * operation of the reviewed list, or — in the open mode — a document this tenant registered
@@ -63,11 +67,11 @@ export async function resolvePersistedOperation(
   const query = typeof params.query === 'string' && params.query !== '' ? params.query : undefined;
   if (list.only) {
     if (query !== undefined || hash === undefined) return { error: persistedError('required', http) };
-    const listed = list.operations[hash];
+    const listed = listedAs(list, hash);
     return listed === undefined ? { error: persistedError('notFound', http) } : { query: listed };
   }
   if (hash === undefined) return { query };
-  const listed = list.operations[hash];
+  const listed = listedAs(list, hash);
   const key = tenantId && HASH.test(hash) ? scopedKey(['apq', hash], tenantId) : undefined;
   if (query === undefined) {
     const found = listed ?? (key ? await operations.registered.get(key) : undefined);

@@ -113,6 +113,18 @@ describe('automatic persisted queries, in the open mode', () => {
   });
 });
 
+describe('hashes that name nothing', () => {
+  it('answers PERSISTED_QUERY_NOT_FOUND for a hash that is a property every object has', async () => {
+    for (const server of [open, strict]) {
+      const token = await server.token(a.owner.id, a.slug);
+      for (const sha256Hash of ['__proto__', 'constructor', 'toString']) {
+        const answer = await post(server, token, { extensions: { persistedQuery: { version: 1, sha256Hash } } });
+        expect(answer.body.errors, sha256Hash).toMatchObject([notFound]);
+      }
+    }
+  });
+});
+
 describe('automatic persisted queries, when only persisted operations run', () => {
   it('answers an unknown hash with PERSISTED_QUERY_NOT_FOUND, refuses the text sent after it and registers nothing', async () => {
     const token = await strict.token(a.owner.id, a.slug);
