@@ -158,6 +158,11 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
       onSubscribe: async (ctx, id, payload) => {
         const state = connections.get(ctx.extra.socket);
         if (!state) return [clientError('UNAUTHENTICATED')];
+        // What to run (the text, or a document registered under its hash) is found first: from the
+        // limits below to taking a slot nothing awaits, so concurrent subscribe messages cannot
+        // overshoot them.
+        const operation = await resolvePersistedOperation(options.persistedOperations, state.resolved.context.tenantId, payload);
+        if (connections.get(ctx.extra.socket) !== state) return [clientError('UNAUTHENTICATED')];
         if (draining) return [clientError('UNAVAILABLE')];
         // graphql-ws lets an id be used again only once the client completed it: whatever still
         // runs under it is over for the client, and must not hold a slot any longer.
@@ -175,7 +180,6 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           },
         };
         const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped(initial);
-        const operation = await resolvePersistedOperation(options.persistedOperations, state.resolved.context.tenantId, payload);
         if ('error' in operation) return [operation.error];
         let document: ReturnType<typeof parse>;
         try {
@@ -188,7 +192,7 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
         if (operation.register)
           void options.persistedOperations.registered.set(operation.register.key, operation.register.document);
         // One tenant cannot take every subscription slot of an instance from the others. The slot is
-        // taken before the first await, so concurrent subscribe messages cannot overshoot.
+        // taken before the next await, so concurrent subscribe messages cannot overshoot.
         const slot = slots.take(state.resolved.context.tenantId);
         if (!slot) {
           increment('subscription_tenant_limit');
