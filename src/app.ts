@@ -14,6 +14,7 @@ import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { createErrorMask } from './plugins/mask-error.js';
+import { createMemoryDocumentStore, type PersistedDocumentStore } from './plugins/persisted-document-store.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
 import { useHeavyLane } from './plugins/use-heavy-lane.js';
 import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.js';
@@ -47,6 +48,11 @@ export interface AppDependencies {
   verifier: TokenVerifier;
   /** A token GraphiQL starts with, for local development only. */
   graphiqlToken?: string;
+  /**
+   * Where documents registered by clients (automatic persisted queries) are kept; in-process unless
+   * given (several instances share one through Redis).
+   */
+  persistedDocuments?: PersistedDocumentStore;
   /** Where events travel; in-process unless given (several instances share one through Redis). */
   eventTarget?: PubSubEventTarget;
   /**
@@ -100,7 +106,10 @@ export function createApp(deps: AppDependencies): App {
       ? startHeavyLane({ config, databaseUrl: config.databaseUrl, logger })
       : undefined;
 
-  const persistedOperations = loadPersistedOperationList({ only: config.persistedOperationsOnly });
+  const persistedOperations = {
+    list: loadPersistedOperationList({ only: config.persistedOperationsOnly }),
+    registered: deps.persistedDocuments ?? createMemoryDocumentStore(),
+  };
   const authenticateFirst = useAuthenticateFirst({ resolveTenant, logger, graphqlEndpoint: GRAPHQL_ENDPOINT });
   const { limits } = config;
   const subscriptionSlots = createSubscriptionSlots(config.subscriptions.perTenant);
@@ -115,6 +124,10 @@ export function createApp(deps: AppDependencies): App {
     // id it is told to quote when reporting a problem.
     cors: { exposedHeaders: ['x-request-id'] },
     landingPage: false,
+    // GraphiQL's code comes in the page itself, not from a CDN: it works offline and behind a proxy
+    // that allows only this server. Loaded on the first page asked for (9 MB a server that never
+    // shows GraphiQL need not hold).
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     healthCheckEndpoint: HEALTH_ENDPOINT,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
@@ -135,7 +148,10 @@ export function createApp(deps: AppDependencies): App {
       useRequestId(),
       authenticateFirst.plugin,
       ...(config.hideSchemaHints ? [blockFieldSuggestionsPlugin()] : []),
-      usePersistedOperationList(persistedOperations),
+      usePersistedOperationList(persistedOperations.list, {
+        registered: persistedOperations.registered,
+        tenantOf: (request) => authenticateFirst.resolvedOf(request)?.context.tenantId,
+      }),
       useQueryLimits(limits),
       useTenantScope({
         lease: (owner) => clientsFor(owner).lease(owner),

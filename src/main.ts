@@ -11,6 +11,7 @@ import { prepareDatabase } from './db/prepare-database.js';
 import { listenForRegistryChanges, listenInProcess, notifyRegistryPayload } from './db/registry-notifications.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { increment } from './observability/metrics.js';
+import { createRedisDocumentStore } from './plugins/persisted-document-store.js';
 import { connectRedis } from './pubsub/redis.js';
 import { applyRegistryChangesFromRedis } from './pubsub/redis-registry-changes.js';
 import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       verifier,
       graphiqlToken,
       eventTarget: redis?.eventTarget,
+      persistedDocuments: redis ? createRedisDocumentStore(redis.commands, { logger }) : undefined,
       degradedWithout: redis ? { redis: redis.ready } : undefined,
     });
     if (redis) await applyRegistryChangesFromRedis(redis, app.registry, logger);

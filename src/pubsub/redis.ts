@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { createLogger, type Logger } from '../observability/logger.js';
+import type { RedisCommands } from '../plugins/persisted-document-store.js';
 import { createRedisEventTarget } from './redis-event-target.js';
 import { createRedisSubscriber } from './redis-subscriber.js';
 import type { PubSubEventTarget } from './tenant-pubsub.js';
@@ -10,6 +11,8 @@ export const REGISTRY_CHANNEL = 'tenantgraph:registry';
 export interface RedisConnections {
   /** Events through Redis pub/sub, for createTenantPubSub. */
   eventTarget: PubSubEventTarget;
+  /** Plain commands, on the publishing connection (documents registered through APQ). */
+  commands: RedisCommands;
   /** Publishes a raw message on a channel (registry changes). Rejects when Redis is unreachable. */
   publish(channel: string, message: string): Promise<void>;
   /** Calls `onMessage` for every message on `channel`; resolves once subscribed (or left to the reconnection). */
@@ -57,6 +60,7 @@ export async function connectRedis(url: string, options: { logger?: Logger } = {
   }
   return {
     eventTarget: createRedisEventTarget({ publisher: publishClient, subscriber, logger }),
+    commands: publishClient,
     async publish(channel, message) {
       await publishClient.publish(channel, message);
     },
