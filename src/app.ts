@@ -11,9 +11,11 @@ import { clientError } from './errors/error-codes.js';
 import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
+import { corsAllowList } from './plugins/cors-allow-list.js';
 import { createErrorMask } from './plugins/mask-error.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
 import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.js';
+import { useNoIntrospection } from './plugins/use-no-introspection.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -96,7 +98,7 @@ export function createApp(deps: AppDependencies): App {
     parserAndValidationCache: boundedDocumentCache(),
     // Browsers hide response headers from scripts unless listed: a browser app may read the request
     // id it is told to quote when reporting a problem.
-    cors: { exposedHeaders: ['x-request-id'] },
+    cors: corsAllowList(config.corsOrigins, ['x-request-id']),
     landingPage: false,
     healthCheckEndpoint: HEALTH_ENDPOINT,
     logging: {
@@ -106,7 +108,7 @@ export function createApp(deps: AppDependencies): App {
       error: (...args) => logger.error(args.map(String).join(' ')),
     },
     maskedErrors: { maskError: createErrorMask(logger) },
-    graphiql: {
+    graphiql: config.graphiql && {
       title: 'tenantgraph',
       headers: JSON.stringify({
         Authorization: `Bearer ${deps.graphiqlToken ?? '<a token from: npm run cli -- token issue --user <email> --tenant <slug>>'}`,
@@ -118,6 +120,7 @@ export function createApp(deps: AppDependencies): App {
       useRequestId(),
       authenticateFirst.plugin,
       ...(config.hideSchemaHints ? [blockFieldSuggestionsPlugin()] : []),
+      ...(config.introspection ? [] : [useNoIntrospection()]),
       usePersistedOperationList(persistedOperations),
       useQueryLimits(limits),
       useTenantScope({

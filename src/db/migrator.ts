@@ -69,7 +69,33 @@ export async function migrate(
   });
 }
 
-async function verifyApplied(session: SqlSession, wanted: Migration[]): Promise<void> {
+/**
+ * The read-only check a server makes when it does not migrate: every migration of the code is
+ * applied, unchanged, and nothing else is. Needs only SELECT on the bookkeeping table, so the
+ * server's role need not own the schema. Throws a MigrationError naming what is missing.
+ */
+export async function assertMigrated(
+  runner: Pick<SqlRunner, 'query'>,
+  migrations: Migration[] | string = defaultMigrationsDir,
+): Promise<void> {
+  const wanted = typeof migrations === 'string' ? await readMigrations(migrations) : migrations;
+  const [table] = await runner.query<{ exists: boolean }>("SELECT to_regclass('_tenantgraph_migrations') IS NOT NULL AS exists");
+  if (table?.exists) await verifyApplied(runner, wanted);
+  const appliedNames = new Set(
+    table?.exists
+      ? (await runner.query<{ name: string }>('SELECT name FROM _tenantgraph_migrations')).map((row) => row.name)
+      : [],
+  );
+  const missing = wanted.filter((migration) => !appliedNames.has(migration.name)).map((migration) => migration.name);
+  if (missing.length > 0) {
+    throw new MigrationError(
+      `refusing to start: the database lacks migration${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; ` +
+        'run `npm run migrate` as the schema owner (DIRECT_DATABASE_URL, else DATABASE_URL), or set MIGRATE_ON_START=true',
+    );
+  }
+}
+
+async function verifyApplied(session: Pick<SqlSession, 'query'>, wanted: Migration[]): Promise<void> {
   const rows = await session.query<{ name: string; checksum: string }>(
     'SELECT name, checksum FROM _tenantgraph_migrations ORDER BY name',
   );
