@@ -47,7 +47,13 @@ export async function migrate(
   return runner.withSession(async (session) => {
     await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      await session.exec(`CREATE TABLE IF NOT EXISTS _tenantgraph_migrations (
+      // Only when missing: CREATE … IF NOT EXISTS still needs CREATE on the schema, which a
+      // least-privilege role lacks, and finding nothing to apply needs no more than reading.
+      const [bookkeeping] = await session.query<{ exists: boolean }>(
+        "SELECT to_regclass('_tenantgraph_migrations') IS NOT NULL AS exists",
+      );
+      if (!bookkeeping?.exists)
+        await session.exec(`CREATE TABLE IF NOT EXISTS _tenantgraph_migrations (
         name text PRIMARY KEY,
         checksum text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()

@@ -15,6 +15,8 @@ export interface ServerProcess {
   pid: number;
   /** Every log line so far, parsed. */
   logs: Record<string, unknown>[];
+  /** Everything it wrote to stdout so far (log lines and what it prints for people). */
+  stdout(): string;
   /** Whether the process is still running. */
   alive(): boolean;
   /** Log lines of the last-resort handler: each one is a bug. */
@@ -41,7 +43,9 @@ export async function startServerProcess(
   const listening = new Promise<string>((resolve) => {
     resolveUrl = resolve;
   });
+  let stdout = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
@@ -64,6 +68,7 @@ export async function startServerProcess(
     url,
     pid: child.pid as number,
     logs,
+    stdout: () => stdout,
     alive: () => child.exitCode === null && child.signalCode === null,
     lastResortLines: () => logs.filter((entry) => entry.lastResort === true),
     async collectGarbage() {
