@@ -141,7 +141,7 @@ function privilegeProblem(error: unknown, config: Config): StartupError | undefi
   if ((error as { code?: unknown })?.code !== '42501') return undefined;
   const hint = config.migrateOnStart
     ? 'migrations need the schema owner: run `npm run migrate` as the owner and start with MIGRATE_ON_START=false'
-    : 'grant the runtime role what the README (Least-privilege roles) shows';
+    : 'grant tenantgraph_server to the role (README: "Production: migrations apart, a role that owns nothing")';
   return new StartupError(
     config.migrateOnStart && config.directDatabaseUrl !== config.databaseUrl ? 'DIRECT_DATABASE_URL' : 'DATABASE_URL',
     `${reasonOf(error)}; ${hint}`,

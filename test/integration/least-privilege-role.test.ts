@@ -89,60 +89,82 @@ describe.runIf(testDatabaseUrl)('the server on a role that owns nothing, the own
   });
 
   describe('once `npm run migrate` ran as the owner', () => {
-    let server: ServerProcess;
-    let app: Database;
     beforeAll(async () => {
       const migrated = await runServerUntilExit({ DIRECT_DATABASE_URL: ownerUrl }, { script: 'src/cli/migrate.ts' });
       expect(migrated.stderr).toBe('');
       expect(migrated.code).toBe(0);
       expect(migrated.stdout).toMatch(/^applied to 127\.0\.0\.1:\d+\/tenantgraph: 20261122000000_init, /);
-      await run(ownerUrl, await readmeRoleStatements('roles-after-migrate'));
-      server = await startServerProcess({ DATABASE_URL: appUrl, DATA_DIR: dataDir });
-      app = await createDatabase({ databaseUrl: appUrl, poolSize: 2 });
-    });
-    afterAll(async () => {
-      await server?.stop();
-      await app?.close();
     });
 
-    it('a second run finds nothing to apply', async () => {
-      const again = await runServerUntilExit({ DATABASE_URL: ownerUrl }, { script: 'src/cli/migrate.ts' });
-      expect(again.code).toBe(0);
-      expect(again.stdout).toMatch(/is up to date/);
-    });
-
-    it('the runtime role owns nothing and cannot bypass RLS, and the server started on it', async () => {
-      const [role] = await app.sql.query<{ rolsuper: boolean; rolbypassrls: boolean; owned: number }>(
-        `SELECT rolsuper, rolbypassrls,
-                (SELECT count(*)::int FROM pg_class WHERE relowner = r.oid) + (SELECT count(*)::int FROM pg_namespace WHERE nspowner = r.oid) AS owned
-           FROM pg_roles r WHERE rolname = current_user`,
+    it('refuses in one line naming DATABASE_URL while the role lacks the grant', async () => {
+      const result = await runServerUntilExit({ ...NOT_MIGRATED, DATABASE_URL: appUrl, DATA_DIR: dataDir });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(
+        /^tenantgraph: DATABASE_URL: permission denied for table _tenantgraph_migrations; grant tenantgraph_server/,
       );
-      expect(role).toEqual({ rolsuper: false, rolbypassrls: false, owned: 0 });
-      expect(server.logs.find((line) => line.msg === 'database ready')).toMatchObject({ database: 'postgres', migrated: false });
-      await expect(app.sql.query('CREATE TABLE intruder (id int)')).rejects.toThrow(/permission denied/);
     });
 
-    it('serves tenants: registry, administration and tenant statements all work as that role', async () => {
-      // The fixtures are written through the runtime role too: the system path for the tenant and
-      // its members, a tenant client for its projects and tasks.
-      const tenant = await createTenantFixture(app, { projects: 1, tasksPerProject: 2 });
-      const other = await createTenantFixture(app, { projects: 1, tasksPerProject: 1 });
-      const key = await loadOrCreateDevSigningKey(dataDir);
-      const token = await issueDevToken(key, { ...loadConfig({}).jwt, userId: tenant.owner.id, tenant: tenant.slug, ttl: '1h' });
-      const ask = async (query: string) => {
-        const response = await fetch(server.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query }),
+    describe('and the README grant', () => {
+      let server: ServerProcess;
+      let app: Database;
+      beforeAll(async () => {
+        await run(ownerUrl, await readmeRoleStatements('roles-after-migrate'));
+        server = await startServerProcess({ DATABASE_URL: appUrl, DATA_DIR: dataDir });
+        app = await createDatabase({ databaseUrl: appUrl, poolSize: 2 });
+      });
+      afterAll(async () => {
+        await server?.stop();
+        await app?.close();
+      });
+
+      it('a second run finds nothing to apply', async () => {
+        const again = await runServerUntilExit({ DATABASE_URL: ownerUrl }, { script: 'src/cli/migrate.ts' });
+        expect(again.code).toBe(0);
+        expect(again.stdout).toMatch(/is up to date/);
+      });
+
+      it('the runtime role owns nothing and cannot bypass RLS, and the server started on it', async () => {
+        const [role] = await app.sql.query<{ rolsuper: boolean; rolbypassrls: boolean; owned: number }>(
+          `SELECT rolsuper, rolbypassrls,
+                  (SELECT count(*)::int FROM pg_class WHERE relowner = r.oid) + (SELECT count(*)::int FROM pg_namespace WHERE nspowner = r.oid) AS owned
+             FROM pg_roles r WHERE rolname = current_user`,
+        );
+        expect(role).toEqual({ rolsuper: false, rolbypassrls: false, owned: 0 });
+        expect(server.logs.find((line) => line.msg === 'database ready')).toMatchObject({
+          database: 'postgres',
+          migrated: false,
         });
-        return (await response.json()) as { data?: Record<string, never>; errors?: unknown[] };
-      };
-      const created = await ask('mutation { createProject(input: { name: "Least privilege" }) { name } }');
-      expect(created.errors).toBeUndefined();
-      const read = await ask('{ viewer { tenant { slug } } projects(first: 10) { totalCount edges { node { name } } } }');
-      expect(read.errors).toBeUndefined();
-      expect(read.data).toMatchObject({ viewer: { tenant: { slug: tenant.slug } }, projects: { totalCount: 2 } });
-      expect(JSON.stringify(read.data)).not.toContain(other.slug);
+        await expect(app.sql.query('CREATE TABLE intruder (id int)')).rejects.toThrow(/permission denied/);
+      });
+
+      it('serves tenants: registry, administration and tenant statements all work as that role', async () => {
+        // The fixtures are written through the runtime role too: the system path for the tenant and
+        // its members, a tenant client for its projects and tasks.
+        const tenant = await createTenantFixture(app, { projects: 1, tasksPerProject: 2 });
+        const other = await createTenantFixture(app, { projects: 1, tasksPerProject: 1 });
+        const key = await loadOrCreateDevSigningKey(dataDir);
+        const token = await issueDevToken(key, {
+          ...loadConfig({}).jwt,
+          userId: tenant.owner.id,
+          tenant: tenant.slug,
+          ttl: '1h',
+        });
+        const ask = async (query: string) => {
+          const response = await fetch(server.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: JSON.stringify({ query }),
+          });
+          return (await response.json()) as { data?: Record<string, never>; errors?: unknown[] };
+        };
+        const created = await ask('mutation { createProject(input: { name: "Least privilege" }) { name } }');
+        expect(created.errors).toBeUndefined();
+        const read = await ask('{ viewer { tenant { slug } } projects(first: 10) { totalCount edges { node { name } } } }');
+        expect(read.errors).toBeUndefined();
+        expect(read.data).toMatchObject({ viewer: { tenant: { slug: tenant.slug } }, projects: { totalCount: 2 } });
+        expect(JSON.stringify(read.data)).not.toContain(other.slug);
+      });
     });
   });
 });
