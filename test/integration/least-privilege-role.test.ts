@@ -74,6 +74,23 @@ describe.runIf(testDatabaseUrl)('the server on a role that owns nothing, the own
     expect(lines[0]).toContain('npm run migrate');
   });
 
+  it('a database that does not exist is not retried: it will not fix itself', async () => {
+    const started = Date.now();
+    const result = await runServerUntilExit({
+      ...NOT_MIGRATED,
+      DATABASE_URL: urlOf(postgres.url, 'tenantgraph_app', 'no_such_database'),
+      DATABASE_START_TIMEOUT_MS: '20000',
+      DATA_DIR: dataDir,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(
+      /^tenantgraph: DATABASE_URL: cannot use PostgreSQL at 127\.0\.0\.1:\d+\/no_such_database: database "no_such_database" does not exist$/m,
+    );
+    expect(result.stdout).not.toContain('retrying');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it('asked to migrate as that role, refuses clearly: the owner migrates', async () => {
     const result = await runServerUntilExit({
       ...NOT_MIGRATED,
