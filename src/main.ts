@@ -89,8 +89,9 @@ async function main(): Promise<void> {
         });
     const { url } = await app.start().catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') throw new StartupError('PORT', `${config.host}:${config.port} is already in use`);
-      if (error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES') {
-        throw new StartupError('HOST', `cannot listen on ${config.host}:${config.port} (${error.code})`);
+      if (error.code === 'EACCES') throw new StartupError('PORT', `${config.port} needs privileges this process lacks (EACCES)`);
+      if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        throw new StartupError('HOST', `${config.host} is not an address of this machine (${error.code})`);
       }
       throw error;
     });
