@@ -4,7 +4,9 @@
 // `npm install --package-lock-only` (npm run lock) resolves every platform's optional packages.
 import { readFileSync } from 'node:fs';
 
-const { packages } = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8'));
+// The project's lock file, or the one named on the command line (tests).
+const lockFile = process.argv[2] ?? new URL('../package-lock.json', import.meta.url);
+const { packages } = JSON.parse(readFileSync(lockFile, 'utf8'));
 
 /** Where Node would find `name` from the package at `path`: its own node_modules, then each parent's. */
 function resolves(path, name) {
