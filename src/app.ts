@@ -13,11 +13,13 @@ import { startHeavyLane } from './heavy-queries/start-heavy-lane.js';
 import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
+import { corsAllowList } from './plugins/cors-allow-list.js';
 import { createErrorMask } from './plugins/mask-error.js';
 import { createMemoryDocumentStore, type PersistedDocumentStore } from './plugins/persisted-document-store.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
 import { useHeavyLane } from './plugins/use-heavy-lane.js';
 import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.js';
+import { useNoIntrospection } from './plugins/use-no-introspection.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -122,7 +124,7 @@ export function createApp(deps: AppDependencies): App {
     parserAndValidationCache: boundedDocumentCache(),
     // Browsers hide response headers from scripts unless listed: a browser app may read the request
     // id it is told to quote when reporting a problem.
-    cors: { exposedHeaders: ['x-request-id'] },
+    cors: corsAllowList(config.corsOrigins, ['x-request-id']),
     landingPage: false,
     // GraphiQL's code comes in the page itself, not from a CDN: it works offline and behind a proxy
     // that allows only this server. Loaded on the first page asked for (9 MB a server that never
@@ -136,7 +138,7 @@ export function createApp(deps: AppDependencies): App {
       error: (...args) => logger.error(args.map(String).join(' ')),
     },
     maskedErrors: { maskError: createErrorMask(logger) },
-    graphiql: {
+    graphiql: config.graphiql && {
       title: 'tenantgraph',
       headers: JSON.stringify({
         Authorization: `Bearer ${deps.graphiqlToken ?? '<a token from: npm run cli -- token issue --user <email> --tenant <slug>>'}`,
@@ -148,6 +150,7 @@ export function createApp(deps: AppDependencies): App {
       useRequestId(),
       authenticateFirst.plugin,
       ...(config.hideSchemaHints ? [blockFieldSuggestionsPlugin()] : []),
+      ...(config.introspection ? [] : [useNoIntrospection()]),
       usePersistedOperationList(persistedOperations.list, {
         registered: persistedOperations.registered,
         tenantOf: (request) => authenticateFirst.resolvedOf(request)?.context.tenantId,

@@ -35,7 +35,7 @@ export async function runCli(
         : { dataDir: config.dataDir },
     );
     try {
-      await prepareDatabase(database);
+      await prepareDatabase(database, { migrate: config.migrateOnStart });
       const notify = async (change: RegistryChange) => {
         await notifyRegistryChange(database.sql, change);
         if (!config.redisUrl) return;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseClaimPath } from '../auth/claim-path.js';
-import type { TrustedIssuer } from '../auth/trusted-issuers.js';
+import { type TrustedIssuer, usesDevSigner } from '../auth/trusted-issuers.js';
 
 /** Every setting the server reads, parsed once at start-up. See the README's configuration table. */
 export interface Config {
@@ -50,8 +50,25 @@ export interface Config {
   databaseClientWaitMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   nodeEnv: string;
-  /** Seed demo tenants on an empty embedded database. */
+  /** NODE_ENV=production: no development key, no demo data, no GraphiQL or introspection unless asked for. */
+  production: boolean;
+  /**
+   * Trust a signing key kept in `dataDir` when no JWKS is configured. Always in development; in
+   * production only when asked for (ALLOW_DEV_SIGNING_KEY), since each replica would make its own.
+   */
+  devSigningKey: boolean;
+  /** Seed demo tenants into an empty database (never in production). */
   seedDemo: boolean;
+  /** Apply pending migrations at start; otherwise only check, read-only, that none is pending. */
+  migrateOnStart: boolean;
+  /** How long the first database connection is retried (with backoff) before the server gives up, in ms. */
+  databaseStartTimeoutMs: number;
+  /** Serve GraphiQL on GET /graphql from a browser. */
+  graphiql: boolean;
+  /** Answer `__schema` and `__type`; when off they are refused at validation. */
+  introspection: boolean;
+  /** Browser origins allowed by CORS: `*` for any, or an explicit list (empty: no cross-origin access). */
+  corsOrigins: '*' | string[];
   /** Run only the operations of schema/persisted-operations.json, sent by hash. */
   persistedOperationsOnly: boolean;
   /**
@@ -165,6 +182,21 @@ const environment = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   SEED_DEMO: bool.optional(),
+  ALLOW_DEV_SIGNING_KEY: bool.default(false),
+  MIGRATE_ON_START: bool.optional(),
+  DATABASE_START_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  GRAPHIQL: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)])))
+    .optional(),
   PERSISTED_OPERATIONS_ONLY: bool.default(false),
   MAX_BODY_BYTES: z.coerce
     .number()
@@ -207,6 +239,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const refusals = productionRefusals(e, production);
+  if (refusals.length > 0) throw new ConfigError(`invalid configuration:\n${refusals.map((line) => `  ${line}`).join('\n')}`);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -232,8 +267,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseClientWaitMs: e.DATABASE_CLIENT_WAIT_MS,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
-    // Demo data only ever goes into the embedded database unless asked for explicitly.
-    seedDemo: e.SEED_DEMO ?? e.DATABASE_URL === undefined,
+    production,
+    // Production refused it above unless ALLOW_DEV_SIGNING_KEY said otherwise.
+    devSigningKey: signsOwnTokens(e),
+    // Demo data only ever goes into the embedded database unless asked for explicitly, and never in production.
+    seedDemo: !production && (e.SEED_DEMO ?? e.DATABASE_URL === undefined),
+    // In production a PostgreSQL database is migrated by its owner (npm run migrate), not by the
+    // server's least-privilege role; the embedded database has no one else to do it.
+    migrateOnStart: e.MIGRATE_ON_START ?? (e.DATABASE_URL === undefined || !production),
+    databaseStartTimeoutMs: e.DATABASE_START_TIMEOUT_MS,
+    graphiql: e.GRAPHIQL ?? !production,
+    introspection: e.INTROSPECTION ?? !production,
+    corsOrigins: corsOrigins(e.CORS_ORIGINS, production),
     persistedOperationsOnly: e.PERSISTED_OPERATIONS_ONLY,
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
@@ -256,4 +301,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bufferLimit: e.SUBSCRIPTION_BUFFER,
     },
   };
+}
+
+/**
+ * What production refuses rather than quietly defaulting to: trusting a key it made itself (a
+ * different one per replica, which anyone with the data folder can sign with), and demo data.
+ */
+function productionRefusals(e: z.infer<typeof environment>, production: boolean): string[] {
+  if (!production) return [];
+  const refusals: string[] = [];
+  if (signsOwnTokens(e) && !e.ALLOW_DEV_SIGNING_KEY) {
+    refusals.push(
+      'JWT_JWKS_URL: required when NODE_ENV=production (your identity provider; or JWT_ISSUERS, each with its jwksUrl); ALLOW_DEV_SIGNING_KEY=true trusts a local key instead',
+    );
+  }
+  if (e.SEED_DEMO === true) refusals.push('SEED_DEMO: demo data is never seeded when NODE_ENV=production');
+  return refusals;
+}
+
+/** Whether an issuer without a key set is trusted: tokens signed by this server's own development key. */
+function signsOwnTokens(e: z.infer<typeof environment>): boolean {
+  return usesDevSigner({ issuer: e.JWT_ISSUER, jwksUrl: e.JWT_JWKS_URL, audience: e.JWT_AUDIENCE, issuers: e.JWT_ISSUERS });
+}
+
+/** `*` alone means any origin; development allows any by default, production none unless listed. */
+function corsOrigins(listed: ('*' | string)[] | undefined, production: boolean): '*' | string[] {
+  if (listed === undefined) return production ? [] : '*';
+  return listed.includes('*') ? '*' : listed;
 }

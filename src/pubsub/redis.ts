@@ -47,16 +47,21 @@ export async function connectRedis(url: string, options: { logger?: Logger } = {
   const publishClient = new Redis(url, clientOptions);
   const subscribeClient = new Redis(url, clientOptions);
   const clients = [publishClient, subscribeClient];
+  // What a failed first connection reports ("Connection is closed.") hides why; its error event says.
+  let lastError: Error | undefined;
   for (const client of clients) {
     // ioredis reconnects by itself; an error event without a listener would end the process.
-    client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+    client.on('error', (error: Error) => {
+      lastError = error;
+      logger.debug({ err: error }, 'redis connection error');
+    });
   }
   const subscriber = createRedisSubscriber(subscribeClient, logger);
   try {
     await Promise.all(clients.map((client) => client.connect()));
   } catch (error) {
     for (const client of clients) client.disconnect();
-    throw error;
+    throw lastError ?? error;
   }
   return {
     eventTarget: createRedisEventTarget({ publisher: publishClient, subscriber, logger }),

@@ -106,7 +106,12 @@ function completedId(data: RawData): string | undefined {
  * plugins as HTTP). Idle connections are re-checked on an interval and closed with 4401/4403.
  */
 export function attachWebSocketServer(options: WebSocketServerOptions) {
-  const wss = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload: options.limits.maxMessageBytes });
+  // Upgrades are handed over here rather than through ws's `server` option, with which ws re-emits
+  // the HTTP server's own errors (a port in use) as its own, and graphql-ws prints those with a stack.
+  const wss = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: options.limits.maxMessageBytes });
+  options.server.on('upgrade', (request, socket, head) => {
+    wss.handleUpgrade(request, socket, head, (websocket) => wss.emit('connection', websocket, request));
+  });
   const connections = new Map<WebSocket, ConnectionState>();
   const { limits } = options;
   const slots = options.slots;

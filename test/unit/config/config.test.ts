@@ -95,4 +95,53 @@ describe('configuration', () => {
       jitEmailClaim: 'https://x.test/email',
     });
   });
+  it('development keeps its conveniences: local key, GraphiQL, introspection, any origin, migrations at start', () => {
+    expect(loadConfig({})).toMatchObject({
+      production: false,
+      devSigningKey: true,
+      graphiql: true,
+      introspection: true,
+      corsOrigins: '*',
+      migrateOnStart: true,
+    });
+  });
+
+  it('production refuses to start without an issuer, naming the setting and the opt-in', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /JWT_JWKS_URL: required when NODE_ENV=production.*ALLOW_DEV_SIGNING_KEY/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_SIGNING_KEY: 'true' }).devSigningKey).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' }).devSigningKey).toBe(false);
+    // Several issuers, each with its key set, are real issuers too.
+    const issuers = JSON.stringify([{ issuer: 'https://a.test/', jwksUrl: 'https://a.test/jwks.json' }]);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_ISSUERS: issuers }).devSigningKey).toBe(false);
+  });
+
+  it('production turns off GraphiQL, introspection, cross-origin access and demo data unless asked for', () => {
+    const production = { NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' };
+    expect(loadConfig(production)).toMatchObject({
+      production: true,
+      graphiql: false,
+      introspection: false,
+      corsOrigins: [],
+      seedDemo: false,
+      migrateOnStart: true, // the embedded database has no one else to migrate it
+    });
+    expect(loadConfig({ ...production, DATABASE_URL: 'postgres://x@h/db' }).migrateOnStart).toBe(false);
+    expect(loadConfig({ ...production, GRAPHIQL: 'true', INTROSPECTION: 'true', MIGRATE_ON_START: 'true' })).toMatchObject({
+      graphiql: true,
+      introspection: true,
+      migrateOnStart: true,
+    });
+    expect(() => loadConfig({ ...production, SEED_DEMO: 'true' })).toThrow(/SEED_DEMO: demo data is never seeded/);
+  });
+
+  it('CORS_ORIGINS is a list of origins, or * for any', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example, https://admin.example:8443/' }).corsOrigins).toEqual([
+      'https://app.example',
+      'https://admin.example:8443',
+    ]);
+    expect(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_SIGNING_KEY: '1', CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(() => loadConfig({ CORS_ORIGINS: 'app.example' })).toThrow(/CORS_ORIGINS/);
+  });
 });
