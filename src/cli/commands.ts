@@ -2,10 +2,14 @@ import { AdminError } from '../admin/admin-errors.js';
 import {
   addMember,
   addUser,
+  bootstrapTenant,
   changeMemberRole,
   createTenant,
+  listMembers,
   listTenants,
+  listUsers,
   removeMember,
+  requireMembership,
   requireTenant,
   requireUser,
   setTenantStatus,
@@ -19,14 +23,36 @@ import type { RegistryChange } from '../db/registry-notifications.js';
 export interface CommandContext {
   config: Config;
   database: Database;
-  /** Flags after the command words: --name, --plan, --role, --user, --tenant, --ttl. */
+  /** Flags after the command words: --name, --plan, --role, --user, --tenant, --ttl, --owner. */
   flags: Record<string, string | undefined>;
   out: (line: string) => void;
+  /** Notes for the operator that are not the command's result (stdout stays pipeable). */
+  err: (line: string) => void;
   /** Tells running servers (PostgreSQL NOTIFY, and Redis when configured) that the registry changed. */
   notify: (change: RegistryChange) => Promise<void>;
 }
 
 type Command = (args: string[], context: CommandContext) => Promise<void>;
+
+const TTL = /^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/;
+
+/** Rows under a header, tab-separated: readable in a terminal, and `cut -f` still works. */
+function table(out: (line: string) => void, header: string[], rows: string[][]): void {
+  out(header.join('\t'));
+  for (const row of rows) out(row.join('\t'));
+}
+
+async function devToken(config: Config, userId: string, tenantSlug: string, ttl: string): Promise<string> {
+  const key = await loadOrCreateDevSigningKey(config.dataDir);
+  return issueDevToken(key, { ...config.jwt, userId, tenant: tenantSlug, ttl });
+}
+
+function checkTokenSettings(config: Config, ttl: string): void {
+  if (config.jwt.jwksUrl) {
+    throw new AdminError('JWT_JWKS_URL is set: tokens come from that issuer, not from the development key');
+  }
+  if (!TTL.test(ttl)) throw new AdminError('--ttl is a duration such as 30m, 12h or 7d');
+}
 
 function need(args: string[], count: number, usage: string): string[] {
   if (args.length !== count) throw new AdminError(`usage: ${usage}`);
@@ -55,15 +81,59 @@ export const COMMANDS: Record<string, Command> = {
   'tenant list': async (args, { database, out }) => {
     need(args, 0, 'tenant list');
     const tenants = await listTenants(database.prisma);
-    if (tenants.length === 0) out('no tenants');
-    for (const tenant of tenants) {
-      out(`${tenant.slug}\t${tenant.id}\t${tenant.status}\t${tenant.plan}\t${tenant._count.memberships} members\t${tenant.name}`);
-    }
+    table(
+      out,
+      ['SLUG', 'ID', 'STATUS', 'PLAN', 'MEMBERS', 'NAME'],
+      tenants.map((tenant) => [
+        tenant.slug,
+        tenant.id,
+        tenant.status,
+        tenant.plan,
+        String(tenant._count.memberships),
+        tenant.name,
+      ]),
+    );
+  },
+  'tenant bootstrap': async (args, { config, database, flags, out }) => {
+    const usage = 'tenant bootstrap <slug> --owner <email> [--name <name>] [--plan <plan>] [--ttl <duration>]';
+    const [slug] = need(args, 1, usage);
+    if (!flags.owner) throw new AdminError(`usage: ${usage}`);
+    const ttl = flags.ttl ?? '1h';
+    const tokens = !config.jwt.jwksUrl;
+    if (tokens) checkTokenSettings(config, ttl);
+    const { tenant, owner, ownerCreated } = await bootstrapTenant(database.prisma, {
+      slug: slug ?? '',
+      name: flags.name,
+      plan: flags.plan,
+      ownerEmail: flags.owner,
+    });
+    out(`created tenant ${tenant.slug} (${tenant.id}), plan ${tenant.plan}`);
+    out(`${ownerCreated ? 'created user' : 'existing user'} ${owner.email} (${owner.id}) is its OWNER`);
+    // With an external issuer the owner signs in there; the tenant and membership are what it needs.
+    if (tokens) out(`token (${ttl}):\n${await devToken(config, owner.id, tenant.slug, ttl)}`);
   },
   'user add': async (args, { database, flags, out }) => {
     const [email] = need(args, 1, 'user add <email> [--name <name>]');
     const user = await addUser(database.prisma, { email: email ?? '', name: flags.name });
     out(`created user ${user.email}\n  id:   ${user.id}   (the token's sub)\n  name: ${user.name}`);
+  },
+  'user list': async (args, { database, out }) => {
+    need(args, 0, 'user list');
+    const users = await listUsers(database.prisma);
+    table(
+      out,
+      ['EMAIL', 'ID', 'MEMBERSHIPS', 'NAME'],
+      users.map((user) => [user.email, user.id, String(user._count.memberships), user.name]),
+    );
+  },
+  'member list': async (args, { database, out }) => {
+    const [slug] = need(args, 1, 'member list <tenant-slug>');
+    const { memberships } = await listMembers(database.prisma, slug ?? '');
+    table(
+      out,
+      ['EMAIL', 'ROLE', 'USER ID', 'NAME'],
+      memberships.map((membership) => [membership.user.email, membership.role, membership.user.id, membership.user.name]),
+    );
   },
   'member add': async (args, { database, flags, notify, out }) => {
     const [email, slug] = need(args, 2, 'member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>');
@@ -84,23 +154,20 @@ export const COMMANDS: Record<string, Command> = {
     await notify({ tenantId: changed.tenant.id, userId: changed.user.id });
     out(`${changed.user.email} is now ${changed.role} of ${changed.tenant.slug}`);
   },
-  'token issue': async (args, { config, database, flags, out }) => {
+  'token issue': async (args, { config, database, flags, out, err }) => {
     need(args, 0, 'token issue --user <email> --tenant <slug> [--ttl <duration>]');
-    if (config.jwt.jwksUrl) {
-      throw new AdminError('JWT_JWKS_URL is set: tokens come from that issuer, not from the development key');
-    }
+    const ttl = flags.ttl ?? '1h';
+    checkTokenSettings(config, ttl);
     if (!flags.user || !flags.tenant)
       throw new AdminError('usage: token issue --user <email> --tenant <slug> [--ttl <duration>]');
-    const ttl = flags.ttl ?? '1h';
-    if (!/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/.test(ttl)) {
-      throw new AdminError('--ttl is a duration such as 30m, 12h or 7d');
-    }
     const [user, tenant] = await Promise.all([
       requireUser(database.prisma, flags.user),
       requireTenant(database.prisma, flags.tenant),
     ]);
-    const key = await loadOrCreateDevSigningKey(config.dataDir);
-    out(await issueDevToken(key, { ...config.jwt, userId: user.id, tenant: tenant.slug, ttl }));
+    await requireMembership(database.prisma, user, tenant);
+    if (tenant.status !== 'ACTIVE')
+      err(`note: ${tenant.slug} is ${tenant.status}; the server refuses its tokens until it is activated`);
+    out(await devToken(config, user.id, tenant.slug, ttl));
   },
 };
 
@@ -110,10 +177,14 @@ export const USAGE = `usage: npm run cli -- <command>
   tenant suspend <slug>
   tenant activate <slug>
   tenant list
+  tenant bootstrap <slug> --owner <email> [--name <name>] [--plan <plan>] [--ttl <duration>]
   user add <email> [--name <name>]
+  user list
+  member list <tenant-slug>
   member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>
   member remove <email> <tenant-slug>
   member role <email> <tenant-slug> <OWNER|ADMIN|MEMBER|VIEWER>
   token issue --user <email> --tenant <slug> [--ttl <duration>]   (prints the token alone)
 
-Uses DATABASE_URL when set, otherwise the embedded database in DATA_DIR (default ./.data).`;
+Add --help to any command for what it does. Uses DATABASE_URL when set, otherwise the embedded
+database in DATA_DIR (default ./.data) — through the running server when \`npm start\` holds it.`;
