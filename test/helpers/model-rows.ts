@@ -47,7 +47,7 @@ export async function rowData(system: unknown, model: string, owner: RowOwner): 
   for (const field of fields) {
     if (field.kind === 'object' || !field.isRequired || field.hasDefaultValue || field.isUpdatedAt) continue;
     if (field.name === TENANT_FIELD) data[field.name] = owner.tenantId;
-    else if (!fromRelations.has(field.name)) data[field.name] = valueOf(field);
+    else if (!fromRelations.has(field.name)) data[field.name] = sampleValue(field);
   }
   for (const relation of fields) {
     const from = relation.relationFromFields ?? [];
@@ -88,7 +88,7 @@ function referencedFields(target: string, from: readonly string[]): string[] {
   throw new Error(`a relation to ${target} over (${from.join(', ')}): teach test/helpers/model-rows.ts its key`);
 }
 
-function valueOf(field: Field): unknown {
+function sampleValue(field: Field): unknown {
   if (field.kind === 'enum') {
     const values = Object.values((enums as Record<string, Record<string, string>>)[field.type] ?? {});
     if (values.length === 0) throw new Error(`enum ${field.type} has no values`);
