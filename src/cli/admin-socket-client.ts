@@ -7,15 +7,17 @@ const STARTING_SERVER_WAIT_MS = 15_000;
 
 /**
  * Hands a command line to the server that holds the embedded database and relays what it prints;
- * resolves with the command's exit code.
+ * resolves with the command's exit code — or with 'released' when the holder let the database go
+ * without ever answering (another CLI command that finished), so that the caller can open it.
  */
 export async function sendToAdminSocket(
   dataDir: string,
   argv: string[],
   out: (line: string) => void,
   err: (line: string) => void,
-  waitMs = STARTING_SERVER_WAIT_MS,
-): Promise<number> {
+  options: { waitMs?: number; stillHeld?: () => Promise<boolean> } = {},
+): Promise<number | 'released'> {
+  const waitMs = options.waitMs ?? STARTING_SERVER_WAIT_MS;
   const path = adminSocketPath(dataDir);
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -24,6 +26,7 @@ export async function sendToAdminSocket(
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const notYet = code === 'ENOENT' || code === 'ECONNREFUSED';
+      if (notYet && options.stillHeld && !(await options.stillHeld())) return 'released';
       if (!notYet || Date.now() > deadline) {
         throw new AdminError(
           `the embedded database in ${dataDir} is in use by another process, and it answers no admin commands ` +

@@ -49,25 +49,32 @@ export async function runCli(
   }
   try {
     const config = loadConfig();
-    if (!config.databaseUrl && (await lockHolder(config.dataDir)) !== undefined) {
-      return await handToServer(config.dataDir, argv, out, err, options.serverWaitMs);
+    // A few rounds at most: the database may change hands between the look and the open.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (!config.databaseUrl && (await lockHolder(config.dataDir)) !== undefined) {
+        const code = await handToServer(config.dataDir, argv, out, err, options.serverWaitMs);
+        if (code !== 'released') return code;
+      }
+      try {
+        return await runHere(config, argv, out, err);
+      } catch (error) {
+        // Taken between the look and the open: the next round asks whoever took it.
+        if (!(error instanceof DatabaseInUseError)) throw error;
+      }
     }
-    try {
-      return await runHere(config, argv, out, err);
-    } catch (error) {
-      // The server took the lock between the look and the open: it is the one to ask.
-      if (error instanceof DatabaseInUseError) return await handToServer(config.dataDir, argv, out, err, options.serverWaitMs);
-      throw error;
-    }
+    throw new AdminError(`the embedded database in ${config.dataDir} keeps changing hands; try again`);
   } catch (error) {
     err(error instanceof AdminError || error instanceof ConfigError ? error.message : `failed: ${(error as Error).message}`);
     return 1;
   }
 }
 
-async function handToServer(dataDir: string, argv: string[], out: Print, err: Print, waitMs?: number): Promise<number> {
+async function handToServer(dataDir: string, argv: string[], out: Print, err: Print, waitMs?: number) {
   const { sendToAdminSocket } = await import('./admin-socket-client.js');
-  return sendToAdminSocket(dataDir, argv, out, err, waitMs);
+  return sendToAdminSocket(dataDir, argv, out, err, {
+    waitMs,
+    stillHeld: async () => (await lockHolder(dataDir)) !== undefined,
+  });
 }
 
 /**

@@ -261,6 +261,16 @@ describe('npm run cli', () => {
       }
     });
 
+  if (!process.env.TEST_DATABASE_URL)
+    it('runs two commands at once on the embedded database: the second waits for the first to let it go', async () => {
+      const [one, two] = await Promise.all([
+        cliProcess('tenant', 'create', 'both-one'),
+        cliProcess('tenant', 'create', 'both-two'),
+      ]);
+      expect([one.code, two.code, one.err, two.err]).toEqual([0, 0, '', '']);
+      expect((await cli('tenant', 'list')).out).toMatch(/^both-one\t.*\n^both-two\t/m);
+    });
+
   it('works while the server runs (npm start): commands reach its database, and its registry at once', async () => {
     const server = await startServerProcess({
       DATA_DIR: dataDir,
