@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -278,6 +278,11 @@ describe('npm run cli', () => {
       ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     });
     try {
+      if (!process.env.DATABASE_URL) {
+        // The admin channel is a socket in a folder only the data directory's owner may enter.
+        expect((await stat(join(dataDir, 'admin'))).mode & 0o777).toBe(0o700);
+        expect((await stat(join(dataDir, 'admin', 'cli.sock'))).isSocket()).toBe(true);
+      }
       const boot = await cliProcess('tenant', 'bootstrap', 'live-co', '--owner', 'live@cli.test');
       expect(boot).toMatchObject({ code: 0, err: '' });
       const issued = await cliProcess('token', 'issue', '--user', 'live@cli.test', '--tenant', 'live-co');
