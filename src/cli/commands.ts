@@ -76,24 +76,6 @@ export const COMMANDS: Record<string, Command> = {
       `created tenant ${tenant.slug}\n  id:     ${tenant.id}\n  name:   ${tenant.name}\n  plan:   ${tenant.plan}\n  status: ${tenant.status}`,
     );
   },
-  'tenant suspend': tenantStatus('SUSPENDED'),
-  'tenant activate': tenantStatus('ACTIVE'),
-  'tenant list': async (args, { database, out }) => {
-    need(args, 0, 'tenant list');
-    const tenants = await listTenants(database.prisma);
-    table(
-      out,
-      ['SLUG', 'ID', 'STATUS', 'PLAN', 'MEMBERS', 'NAME'],
-      tenants.map((tenant) => [
-        tenant.slug,
-        tenant.id,
-        tenant.status,
-        tenant.plan,
-        String(tenant._count.memberships),
-        tenant.name,
-      ]),
-    );
-  },
   'tenant bootstrap': async (args, { config, database, flags, out }) => {
     const usage = 'tenant bootstrap <slug> --owner <email> [--name <name>] [--plan <plan>] [--ttl <duration>]';
     const [slug] = need(args, 1, usage);
@@ -112,28 +94,28 @@ export const COMMANDS: Record<string, Command> = {
     // With an external issuer the owner signs in there; the tenant and membership are what it needs.
     if (tokens) out(`token (${ttl}):\n${await devToken(config, owner.id, tenant.slug, ttl)}`);
   },
+  'tenant suspend': tenantStatus('SUSPENDED'),
+  'tenant activate': tenantStatus('ACTIVE'),
+  'tenant list': async (args, { database, out }) => {
+    need(args, 0, 'tenant list');
+    const tenants = await listTenants(database.prisma);
+    table(
+      out,
+      ['SLUG', 'ID', 'STATUS', 'PLAN', 'MEMBERS', 'NAME'],
+      tenants.map((tenant) => [
+        tenant.slug,
+        tenant.id,
+        tenant.status,
+        tenant.plan,
+        String(tenant._count.memberships),
+        tenant.name,
+      ]),
+    );
+  },
   'user add': async (args, { database, flags, out }) => {
     const [email] = need(args, 1, 'user add <email> [--name <name>]');
     const user = await addUser(database.prisma, { email: email ?? '', name: flags.name });
     out(`created user ${user.email}\n  id:   ${user.id}   (the token's sub)\n  name: ${user.name}`);
-  },
-  'user list': async (args, { database, out }) => {
-    need(args, 0, 'user list');
-    const users = await listUsers(database.prisma);
-    table(
-      out,
-      ['EMAIL', 'ID', 'MEMBERSHIPS', 'NAME'],
-      users.map((user) => [user.email, user.id, String(user._count.memberships), user.name]),
-    );
-  },
-  'member list': async (args, { database, out }) => {
-    const [slug] = need(args, 1, 'member list <tenant-slug>');
-    const { memberships } = await listMembers(database.prisma, slug ?? '');
-    table(
-      out,
-      ['EMAIL', 'ROLE', 'USER ID', 'NAME'],
-      memberships.map((membership) => [membership.user.email, membership.role, membership.user.id, membership.user.name]),
-    );
   },
   'member add': async (args, { database, flags, notify, out }) => {
     const [email, slug] = need(args, 2, 'member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>');
@@ -153,6 +135,24 @@ export const COMMANDS: Record<string, Command> = {
     const changed = await changeMemberRole(database.prisma, email ?? '', slug ?? '', role ?? '');
     await notify({ tenantId: changed.tenant.id, userId: changed.user.id });
     out(`${changed.user.email} is now ${changed.role} of ${changed.tenant.slug}`);
+  },
+  'user list': async (args, { database, out }) => {
+    need(args, 0, 'user list');
+    const users = await listUsers(database.prisma);
+    table(
+      out,
+      ['EMAIL', 'ID', 'MEMBERSHIPS', 'NAME'],
+      users.map((user) => [user.email, user.id, String(user._count.memberships), user.name]),
+    );
+  },
+  'member list': async (args, { database, out }) => {
+    const [slug] = need(args, 1, 'member list <tenant-slug>');
+    const { memberships } = await listMembers(database.prisma, slug ?? '');
+    table(
+      out,
+      ['EMAIL', 'ROLE', 'USER ID', 'NAME'],
+      memberships.map((membership) => [membership.user.email, membership.role, membership.user.id, membership.user.name]),
+    );
   },
   'token issue': async (args, { config, database, flags, out, err }) => {
     need(args, 0, 'token issue --user <email> --tenant <slug> [--ttl <duration>]');
@@ -174,16 +174,16 @@ export const COMMANDS: Record<string, Command> = {
 export const USAGE = `usage: npm run cli -- <command>
 
   tenant create <slug> [--name <name>] [--plan <plan>]
+  tenant bootstrap <slug> --owner <email> [--name <name>] [--plan <plan>] [--ttl <duration>]
   tenant suspend <slug>
   tenant activate <slug>
   tenant list
-  tenant bootstrap <slug> --owner <email> [--name <name>] [--plan <plan>] [--ttl <duration>]
   user add <email> [--name <name>]
-  user list
-  member list <tenant-slug>
   member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>
   member remove <email> <tenant-slug>
   member role <email> <tenant-slug> <OWNER|ADMIN|MEMBER|VIEWER>
+  member list <tenant-slug>
+  user list
   token issue --user <email> --tenant <slug> [--ttl <duration>]   (prints the token alone)
 
 Add --help to any command for what it does. Uses DATABASE_URL when set, otherwise the embedded
