@@ -47,7 +47,8 @@ await prepareDatabase(database);
 console.log(`database: ${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite, in memory'}; seeding…`);
 const tenants = await seedBenchData(database);
 
-const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', NODE_ENV: 'production' });
+// DATABASE_URL also gives the server its heavy-query worker (PostgreSQL only), as in production.
+const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', NODE_ENV: 'production', DATABASE_URL: databaseUrl });
 const devKey = await createDevSigningKey();
 const verifier = createTokenVerifier({ ...config.jwt, devKey });
 const app = createApp({ config, database, logger: createLogger('silent'), verifier });

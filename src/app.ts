@@ -5,16 +5,22 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/create-database.js';
+import { createUserProvisioner } from './db/provision-user.js';
 import { createRegistrySource } from './db/registry-source.js';
 import { createTenantDbs, type TenantDbs } from './db/tenant-db.js';
 import { clientError } from './errors/error-codes.js';
+import { startHeavyLane } from './heavy-queries/start-heavy-lane.js';
 import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
 import { runInRequestScope } from './observability/request-scope.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
+import { corsAllowList } from './plugins/cors-allow-list.js';
 import { createErrorMask, isReported } from './plugins/mask-error.js';
+import { createMemoryDocumentStore, type PersistedDocumentStore } from './plugins/persisted-document-store.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
+import { useHeavyLane } from './plugins/use-heavy-lane.js';
 import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.js';
+import { useNoIntrospection } from './plugins/use-no-introspection.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -45,6 +51,11 @@ export interface AppDependencies {
   verifier: TokenVerifier;
   /** A token GraphiQL starts with, for local development only. */
   graphiqlToken?: string;
+  /**
+   * Where documents registered by clients (automatic persisted queries) are kept; in-process unless
+   * given (several instances share one through Redis).
+   */
+  persistedDocuments?: PersistedDocumentStore;
   /** Where events travel; in-process unless given (several instances share one through Redis). */
   eventTarget?: PubSubEventTarget;
   /**
@@ -76,7 +87,14 @@ export function createApp(deps: AppDependencies): App {
     pushedTtlMs: config.registryPushedTtlMs,
     maxEntries: config.registryMaxEntries,
   });
-  const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: config.jwt.tenantClaim });
+  const resolveTenant = createTenantResolver({
+    verifier: deps.verifier,
+    registry,
+    tenantClaim: config.jwt.tenantClaim,
+    ...(config.jwt.jitUsers
+      ? { provisionUser: createUserProvisioner(database.prisma, { emailClaim: config.jwt.jitEmailClaim, logger }) }
+      : {}),
+  });
   const tenantDbs = createTenantDbs(database, { size: config.databaseClients, waitMs: config.databaseClientWaitMs });
   // Clients are held per database. Every tenant lives in `database` today; when the registry names
   // a tenant's database (pooled by default, one of its own for a large customer), this is where its
@@ -84,7 +102,17 @@ export function createApp(deps: AppDependencies): App {
   const clientsFor = (_owner: TenantContext) => tenantDbs;
   const pubsub = createTenantPubSub({ eventTarget: deps.eventTarget, bufferLimit: config.subscriptions.bufferLimit });
 
-  const persistedOperations = loadPersistedOperationList({ only: config.persistedOperationsOnly });
+  // Heavy reads run on a worker thread with connections of its own: PostgreSQL only, since the
+  // embedded database lives in this thread.
+  const heavyLane =
+    config.heavyQueries.cost > 0 && database.kind === 'postgres' && config.databaseUrl
+      ? startHeavyLane({ config, databaseUrl: config.databaseUrl, logger })
+      : undefined;
+
+  const persistedOperations = {
+    list: loadPersistedOperationList({ only: config.persistedOperationsOnly }),
+    registered: deps.persistedDocuments ?? createMemoryDocumentStore(),
+  };
   const authenticateFirst = useAuthenticateFirst({ resolveTenant, logger, graphqlEndpoint: GRAPHQL_ENDPOINT });
   const { limits } = config;
   const subscriptionSlots = createSubscriptionSlots(config.subscriptions.perTenant);
@@ -97,8 +125,12 @@ export function createApp(deps: AppDependencies): App {
     parserAndValidationCache: boundedDocumentCache(),
     // Browsers hide response headers from scripts unless listed: a browser app may read the request
     // id it is told to quote when reporting a problem.
-    cors: { exposedHeaders: ['x-request-id'] },
+    cors: corsAllowList(config.corsOrigins, ['x-request-id']),
     landingPage: false,
+    // GraphiQL's code comes in the page itself, not from a CDN: it works offline and behind a proxy
+    // that allows only this server. Loaded on the first page asked for (9 MB a server that never
+    // shows GraphiQL need not hold).
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     healthCheckEndpoint: HEALTH_ENDPOINT,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
@@ -112,7 +144,7 @@ export function createApp(deps: AppDependencies): App {
       },
     },
     maskedErrors: { maskError: createErrorMask(logger) },
-    graphiql: {
+    graphiql: config.graphiql && {
       title: 'tenantgraph',
       headers: JSON.stringify({
         Authorization: `Bearer ${deps.graphiqlToken ?? '<a token from: npm run cli -- token issue --user <email> --tenant <slug>>'}`,
@@ -124,12 +156,17 @@ export function createApp(deps: AppDependencies): App {
       useRequestId(),
       authenticateFirst.plugin,
       ...(config.hideSchemaHints ? [blockFieldSuggestionsPlugin()] : []),
-      usePersistedOperationList(persistedOperations),
+      ...(config.introspection ? [] : [useNoIntrospection()]),
+      usePersistedOperationList(persistedOperations.list, {
+        registered: persistedOperations.registered,
+        tenantOf: (request) => authenticateFirst.resolvedOf(request)?.context.tenantId,
+      }),
       useQueryLimits(limits),
       useTenantScope({
         lease: (owner) => clientsFor(owner).lease(owner),
         revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
       }),
+      ...(heavyLane ? [useHeavyLane({ run: (query) => heavyLane.run(query), cost: config.heavyQueries.cost })] : []),
       useHttpSubscriptionSlots(subscriptionSlots),
       useOperationLog(logger),
     ],
@@ -233,6 +270,7 @@ export function createApp(deps: AppDependencies): App {
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      await heavyLane?.close();
       await yoga.dispose();
     },
   };

@@ -3,15 +3,19 @@ import { createApp } from './app.js';
 import { loadOrCreateDevSigningKey } from './auth/dev-signing-key.js';
 import { issueDevToken } from './auth/issue-token.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
+import { trustedIssuers } from './auth/trusted-issuers.js';
 import { runCommandLine } from './cli/run-cli.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { type Config, ConfigError, loadConfig } from './config/config.js';
+import { describeUrl, reasonOf, StartupError } from './config/startup-error.js';
 import { createDatabase } from './db/create-database.js';
 import { DatabaseInUseError } from './db/data-dir-lock.js';
 import { MigrationError } from './db/migrator.js';
 import { prepareDatabase } from './db/prepare-database.js';
 import { listenForRegistryChanges, listenInProcess, notifyRegistryPayload } from './db/registry-notifications.js';
+import { waitForDatabase } from './db/wait-for-database.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { increment } from './observability/metrics.js';
+import { createRedisDocumentStore } from './plugins/persisted-document-store.js';
 import { connectRedis } from './pubsub/redis.js';
 import { applyRegistryChangesFromRedis } from './pubsub/redis-registry-changes.js';
 import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
@@ -21,6 +25,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   handleWhatNothingElseDid(logger);
+  logger.info(startUpSettings(config), 'start-up settings');
   const database = await createDatabase(
     config.databaseUrl
       ? {
@@ -30,18 +35,36 @@ async function main(): Promise<void> {
           onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
         }
       : { dataDir: config.dataDir },
-  );
+  ).catch((error: NodeJS.ErrnoException) => {
+    if (!config.databaseUrl && (error.code === 'EACCES' || error.code === 'EROFS')) {
+      throw new StartupError('DATA_DIR', `cannot write the embedded database in ${config.dataDir} (${error.code})`);
+    }
+    throw error;
+  });
   try {
-    const { applied } = await prepareDatabase(database);
-    logger.info({ database: database.kind, applied }, 'database ready');
+    if (config.databaseUrl) {
+      await waitForDatabase(database.sql, {
+        timeoutMs: config.databaseStartTimeoutMs,
+        databaseUrl: config.databaseUrl,
+        directDatabaseUrl: config.directDatabaseUrl,
+        onRetry: (setting, reason, delayMs) =>
+          logger.warn({ setting, reason, delayMs }, 'PostgreSQL not reachable yet; retrying'),
+      });
+    }
+    const { applied } = await prepareDatabase(database, { migrate: config.migrateOnStart }).catch((error: unknown) => {
+      throw privilegeProblem(error, config) ?? error;
+    });
+    logger.info({ database: database.kind, applied, migrated: config.migrateOnStart }, 'database ready');
 
-    const devKey = config.jwt.jwksUrl ? undefined : await loadOrCreateDevSigningKey(config.dataDir);
+    const devKey = config.devSigningKey ? await loadOrCreateDevSigningKey(config.dataDir) : undefined;
     const verifier = createTokenVerifier({ ...config.jwt, devKey });
 
+    if (config.seedDemo && (await seedDemoIfEmpty(database))) logger.info('seeded demo tenants acme and globex');
     let graphiqlToken: string | undefined;
     const tokens: string[] = [];
-    if (devKey && database.kind === 'pglite') {
-      if (config.seedDemo && (await seedDemoIfEmpty(database))) logger.info('seeded demo tenants acme and globex');
+    // Demo tokens are printed (and handed to GraphiQL) in development only: in production the
+    // page would give an owner's token to anyone who reaches the port.
+    if (devKey && !config.production) {
       for (const login of await demoLogins(database)) {
         const token = await issueDevToken(devKey, { ...config.jwt, userId: login.userId, tenant: login.tenantSlug, ttl: '7d' });
         graphiqlToken ??= token;
@@ -49,7 +72,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const redis = config.redisUrl ? await connectRedis(config.redisUrl, { logger }) : undefined;
+    const redis = config.redisUrl ? await connectRedisOrExplain(config.redisUrl, logger) : undefined;
     const app = createApp({
       config,
       database,
@@ -57,6 +80,7 @@ async function main(): Promise<void> {
       verifier,
       graphiqlToken,
       eventTarget: redis?.eventTarget,
+      persistedDocuments: redis ? createRedisDocumentStore(redis.commands, { logger }) : undefined,
       degradedWithout: redis ? { redis: redis.ready } : undefined,
     });
     if (redis) await applyRegistryChangesFromRedis(redis, app.registry, logger);
@@ -68,7 +92,14 @@ async function main(): Promise<void> {
           logger,
           announce: (payload) => notifyRegistryPayload(database.sql, payload),
         });
-    const { url } = await app.start();
+    const { url } = await app.start().catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') throw new StartupError('PORT', `${config.host}:${config.port} is already in use`);
+      if (error.code === 'EACCES') throw new StartupError('PORT', `${config.port} needs privileges this process lacks (EACCES)`);
+      if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        throw new StartupError('HOST', `${config.host} is not an address of this machine (${error.code})`);
+      }
+      throw error;
+    });
     // The embedded database serves this process only: `npm run cli` hands its commands to it.
     const stopAdmin = database.dataDir
       ? await serveAdminSocket({
@@ -103,6 +134,43 @@ async function main(): Promise<void> {
   }
 }
 
+/** Which of the settings that matter to an operator are in force (one log line at start-up). */
+function startUpSettings(config: Config) {
+  return {
+    mode: config.production ? 'production' : 'development',
+    database: config.databaseUrl ? describeUrl(config.databaseUrl) : 'embedded',
+    issuers: trustedIssuers(config.jwt).map((trusted) => trusted.jwksUrl ?? 'development key'),
+    migrateOnStart: config.migrateOnStart,
+    seedDemo: config.seedDemo,
+    graphiql: config.graphiql,
+    introspection: config.introspection,
+    corsOrigins: config.corsOrigins,
+  };
+}
+
+/**
+ * A role without a privilege the start needs: migrating needs the schema's owner; checking needs
+ * the grants of the README's least-privilege role.
+ */
+function privilegeProblem(error: unknown, config: Config): StartupError | undefined {
+  if ((error as { code?: unknown })?.code !== '42501') return undefined;
+  const hint = config.migrateOnStart
+    ? 'migrations need the schema owner: run `npm run migrate` as the owner and start with MIGRATE_ON_START=false'
+    : 'grant tenantgraph_server to the role (README: "Production: migrations apart, a role that owns nothing")';
+  return new StartupError(
+    config.migrateOnStart && config.directDatabaseUrl !== config.databaseUrl ? 'DIRECT_DATABASE_URL' : 'DATABASE_URL',
+    `${reasonOf(error)}; ${hint}`,
+  );
+}
+
+async function connectRedisOrExplain(url: string, logger: Logger) {
+  try {
+    return await connectRedis(url, { logger });
+  } catch (error) {
+    throw new StartupError('REDIS_URL', `cannot reach Redis at ${describeUrl(url)}: ${reasonOf(error)}`);
+  }
+}
+
 /**
  * The last resort: an error event or a rejected promise that nothing owned. Each is a bug (every
  * one has an owner where it arises), so it is logged and counted — the fault tests fail on the
@@ -125,6 +193,7 @@ function handleWhatNothingElseDid(logger: Logger): void {
 main().catch((error: unknown) => {
   const known =
     error instanceof ConfigError ||
+    error instanceof StartupError ||
     error instanceof DatabaseInUseError ||
     error instanceof MigrationError ||
     error instanceof IsolationCheckError;

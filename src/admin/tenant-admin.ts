@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PrismaClient, Role, Tenant, User } from '../generated/prisma/client.js';
 import { ROLES } from '../schema/shared/roles.js';
+import { canonicalSubject, hasControlCharacter } from '../tenancy/resolve-tenant.js';
 import { AdminError } from './admin-errors.js';
 
 // Administration runs on the trusted system client: it is the only writer of the shared tables.
@@ -12,6 +13,21 @@ const email = z.email('not a valid email address').max(320);
 const name = z.string().trim().min(1, 'must not be empty').max(200);
 const plan = z.string().regex(/^[a-z0-9_-]{1,32}$/, 'a plan is 1–32 lowercase letters, digits, _ or -');
 const role = z.enum(ROLES, { error: `a role is one of ${ROLES.join(', ')}` });
+// What a token's `iss` and `sub` may be (src/tenancy/resolve-tenant.ts) and user_identities holds.
+const printable = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `at most ${max} characters`)
+    .refine((value) => !hasControlCharacter(value), 'no control characters');
+const issuer = printable(512);
+const subject = printable(255);
+
+/** Who a token names: its issuer (`iss`) and subject (`sub`), as the provider spells them. */
+export interface IdentityInput {
+  issuer: string;
+  subject: string;
+}
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
@@ -43,12 +59,33 @@ export function listTenants(prisma: PrismaClient) {
   });
 }
 
-export async function addUser(prisma: PrismaClient, input: { email: string; name?: string }): Promise<User> {
+/**
+ * Creates a user; with `identity`, the identity its tokens carry too (in one transaction). When the
+ * user exists already and an identity is given, the identity is added to that user (a second
+ * provider, during a migration); `created` tells which.
+ */
+export async function addUser(
+  prisma: PrismaClient,
+  input: { email: string; name?: string; identity?: IdentityInput },
+): Promise<User & { created?: boolean }> {
   const address = parse(email, input.email, 'email').toLowerCase();
-  if (await prisma.user.findUnique({ where: { email: address } })) {
-    throw new AdminError(`a user with email ${address} already exists`);
-  }
-  return prisma.user.create({ data: { email: address, name: parse(name, input.name ?? address.split('@')[0], 'name') } });
+  const identity = input.identity && parseIdentity(input.identity);
+  const existing = await prisma.user.findUnique({ where: { email: address } });
+  if (existing && !identity) throw new AdminError(`a user with email ${address} already exists`);
+  const userName = parse(name, input.name ?? address.split('@')[0], 'name');
+  if (!identity) return { ...(await prisma.user.create({ data: { email: address, name: userName } })), created: true };
+  return prisma.$transaction(async (tx) => {
+    const user = existing ?? (await tx.user.create({ data: { email: address, name: userName } }));
+    const owner = await tx.userIdentity.findUnique({ where: { issuer_subject: identity }, include: { user: true } });
+    if (owner) throw new AdminError(`${identity.subject} of ${identity.issuer} is already the identity of ${owner.user.email}`);
+    await tx.userIdentity.create({ data: { ...identity, userId: user.id } });
+    return { ...user, created: !existing };
+  });
+}
+
+function parseIdentity(input: IdentityInput): IdentityInput {
+  // Stored the way the server compares it: a UUID in lower case, anything else exactly.
+  return { issuer: parse(issuer, input.issuer, 'issuer'), subject: canonicalSubject(parse(subject, input.subject, 'subject')) };
 }
 
 export async function addMember(prisma: PrismaClient, userEmail: string, tenantSlug: string, roleName: string) {

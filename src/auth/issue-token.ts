@@ -1,7 +1,9 @@
 import { SignJWT } from 'jose';
+import { claimsAt, parseClaimPath } from './claim-path.js';
 import type { DevSigningKey } from './dev-signing-key.js';
 
 export interface IssueTokenOptions {
+  /** The token's sub: a user id (what the development signer's tokens name), or a subject registered for `issuer`. */
   userId: string;
   tenant: string;
   issuer: string;
@@ -13,7 +15,7 @@ export interface IssueTokenOptions {
 
 /** Signs a development token. Production tokens come from the identity provider behind JWT_JWKS_URL. */
 export function issueDevToken(key: DevSigningKey, options: IssueTokenOptions): Promise<string> {
-  return new SignJWT({ [options.tenantClaim]: options.tenant })
+  return new SignJWT(claimsAt(parseClaimPath(options.tenantClaim), options.tenant))
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
     .setSubject(options.userId)
     .setIssuer(options.issuer)

@@ -23,6 +23,7 @@ export function cacheVerifiedTokens(verifier: TokenVerifier, options: VerifiedTo
   const tolerance = options.clockToleranceSeconds * 1000;
   const entries = new Map<string, { payload: JWTPayload; reuseUntil: number }>();
   return {
+    issuer: (iss) => verifier.issuer(iss),
     async verify(token) {
       const cached = entries.get(token);
       const at = now();

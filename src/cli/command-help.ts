@@ -8,9 +8,12 @@ const DESCRIPTIONS: Record<string, string> = {
   'tenant list': 'Lists every tenant under a header: slug, id, status, plan, members, name (tab-separated).',
   'tenant bootstrap':
     'Creates a tenant and its OWNER in one step: the user with that email (created if new) joins as OWNER,\n' +
-    'and a development token for them is printed (not with JWT_JWKS_URL: they sign in at that issuer).\n' +
+    'and a development token for them is printed (not with JWT_JWKS_URL or JWT_ISSUERS: they sign in there).\n' +
     'Nothing is written if any input is refused.',
-  'user add': "Adds a user. Prints the user's id: the `sub` of their tokens.",
+  'user add':
+    "Adds a user and prints their id (the `sub` of this server's development tokens). With --subject, registers\n" +
+    "the identity an identity provider's tokens carry (--issuer: the configured one by default); a user who\n" +
+    'exists already gets the identity added.',
   'user list': 'Lists every user under a header: email, id, number of memberships, name.',
   'member list': 'Lists the members of a tenant under a header: email, role, user id, name.',
   'member add': 'Makes a user a member of a tenant, with a role.',
@@ -23,12 +26,15 @@ const DESCRIPTIONS: Record<string, string> = {
 
 /** `usage: …` and what the command does; the whole USAGE for no command or an unknown one. */
 export function helpFor(command: string | undefined): string {
-  const line = command
-    ? USAGE.split('\n').find((candidate) => candidate.trim().startsWith(`${command} `) || candidate.trim() === command)
-    : undefined;
+  const lines = USAGE.split('\n');
+  const at = command ? lines.findIndex((line) => line.trim() === command || line.trim().startsWith(`${command} `)) : -1;
   const description = command ? DESCRIPTIONS[command] : undefined;
-  if (!line || !description) return USAGE;
-  return `usage: npm run cli -- ${line.trim()}\n\n${description}`;
+  if (at < 0 || !description) return USAGE;
+  // A usage line may go on over lines indented deeper than the commands.
+  const rest = lines.slice(at + 1);
+  const end = rest.findIndex((line) => !/^ {6,}\S/.test(line));
+  const more = rest.slice(0, end < 0 ? rest.length : end);
+  return `usage: npm run cli -- ${[lines[at]?.trim(), ...more].join('\n')}\n\n${description}`;
 }
 
 /** The usage lines of one group (`tenant`, `user`, …), for `<group> --help`. */

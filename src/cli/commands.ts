@@ -16,6 +16,7 @@ import {
 } from '../admin/tenant-admin.js';
 import { loadOrCreateDevSigningKey } from '../auth/dev-signing-key.js';
 import { issueDevToken } from '../auth/issue-token.js';
+import { usesDevSigner } from '../auth/trusted-issuers.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/create-database.js';
 import type { RegistryChange } from '../db/registry-notifications.js';
@@ -23,7 +24,7 @@ import type { RegistryChange } from '../db/registry-notifications.js';
 export interface CommandContext {
   config: Config;
   database: Database;
-  /** Flags after the command words: --name, --plan, --role, --user, --tenant, --ttl, --owner. */
+  /** Flags after the command words: --name, --plan, --role, --user, --tenant, --ttl, --subject, --issuer, --owner. */
   flags: Record<string, string | undefined>;
   out: (line: string) => void;
   /** Notes for the operator that are not the command's result (stdout stays pipeable). */
@@ -48,8 +49,11 @@ async function devToken(config: Config, userId: string, tenantSlug: string, ttl:
 }
 
 function checkTokenSettings(config: Config, ttl: string): void {
-  if (config.jwt.jwksUrl) {
-    throw new AdminError('JWT_JWKS_URL is set: tokens come from that issuer, not from the development key');
+  if (!usesDevSigner(config.jwt)) {
+    const setting = config.jwt.issuers
+      ? 'JWT_ISSUERS is set: tokens come from those issuers'
+      : 'JWT_JWKS_URL is set: tokens come from that issuer';
+    throw new AdminError(`${setting}, not from the development key`);
   }
   if (!TTL.test(ttl)) throw new AdminError('--ttl is a duration such as 30m, 12h or 7d');
 }
@@ -81,7 +85,7 @@ export const COMMANDS: Record<string, Command> = {
     const [slug] = need(args, 1, usage);
     if (!flags.owner) throw new AdminError(`usage: ${usage}`);
     const ttl = flags.ttl ?? '1h';
-    const tokens = !config.jwt.jwksUrl;
+    const tokens = usesDevSigner(config.jwt);
     if (tokens) checkTokenSettings(config, ttl);
     const { tenant, owner, ownerCreated } = await bootstrapTenant(database.prisma, {
       slug: slug ?? '',
@@ -112,10 +116,17 @@ export const COMMANDS: Record<string, Command> = {
       ]),
     );
   },
-  'user add': async (args, { database, flags, out }) => {
-    const [email] = need(args, 1, 'user add <email> [--name <name>]');
-    const user = await addUser(database.prisma, { email: email ?? '', name: flags.name });
-    out(`created user ${user.email}\n  id:   ${user.id}   (the token's sub)\n  name: ${user.name}`);
+  'user add': async (args, { config, database, flags, notify, out }) => {
+    const [email] = need(args, 1, 'user add <email> [--name <name>] [--subject <sub> [--issuer <iss>]]');
+    if (flags.issuer !== undefined && flags.subject === undefined) throw new AdminError('--issuer goes with --subject');
+    const identity =
+      flags.subject === undefined ? undefined : { issuer: flags.issuer ?? defaultIssuer(config), subject: flags.subject };
+    const user = await addUser(database.prisma, { email: email ?? '', name: flags.name, identity });
+    if (identity) await notify({ issuer: identity.issuer, subject: identity.subject });
+    out(`${user.created ? 'created' : 'updated'} user ${user.email}\n  id:       ${user.id}\n  name:     ${user.name}`);
+    if (identity) out(`  identity: ${identity.subject} of ${identity.issuer}`);
+    else if (usesDevSigner(config.jwt)) out(`  (the id is the sub of this server's development tokens)`);
+    else out('  no identity yet: tokens name no one until one is added with --subject');
   },
   'member add': async (args, { database, flags, notify, out }) => {
     const [email, slug] = need(args, 2, 'member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>');
@@ -171,6 +182,16 @@ export const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** The issuer an identity belongs to when --issuer is not given: the one configured, if only one is. */
+function defaultIssuer(config: CommandContext['config']): string {
+  const listed = config.jwt.issuers;
+  if (!listed) return config.jwt.issuer;
+  if (listed.length === 1 && listed[0]) return listed[0].issuer;
+  throw new AdminError(
+    `several issuers are trusted (JWT_ISSUERS): name one with --issuer (${listed.map((i) => i.issuer).join(', ')})`,
+  );
+}
+
 export const USAGE = `usage: npm run cli -- <command>
 
   tenant create <slug> [--name <name>] [--plan <plan>]
@@ -178,7 +199,9 @@ export const USAGE = `usage: npm run cli -- <command>
   tenant suspend <slug>
   tenant activate <slug>
   tenant list
-  user add <email> [--name <name>]
+  user add <email> [--name <name>] [--subject <sub> [--issuer <iss>]]
+                        (--subject: the sub of the user's tokens at that issuer, by default the
+                         configured one; an existing user gets the identity added)
   member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>
   member remove <email> <tenant-slug>
   member role <email> <tenant-slug> <OWNER|ADMIN|MEMBER|VIEWER>

@@ -78,19 +78,24 @@ async function handToServer(dataDir: string, argv: string[], out: Print, err: Pr
 }
 
 /**
- * Opens the database and brings it to the code's schema. The start-up isolation check is not run:
- * it guards the statements a server runs for tenants, and the CLI runs none — it writes the shared
- * tables as the system role; a server checks again when it starts.
+ * Opens the database and brings it to the code's schema (with MIGRATE_ON_START=false, only checks
+ * that it is there, as the server does). The start-up isolation check is not run: it guards the
+ * statements a server runs for tenants, and the CLI runs none — it writes the shared tables as the
+ * system role; a server checks again when it starts.
  */
 async function runHere(config: Config, argv: string[], out: Print, err: Print): Promise<number> {
-  const [{ createDatabase }, { migrate }] = await Promise.all([import('../db/create-database.js'), import('../db/migrator.js')]);
+  const [{ createDatabase }, { assertMigrated, migrate }] = await Promise.all([
+    import('../db/create-database.js'),
+    import('../db/migrator.js'),
+  ]);
   const database = await createDatabase(
     config.databaseUrl
       ? { databaseUrl: config.databaseUrl, directDatabaseUrl: config.directDatabaseUrl, poolSize: 2 }
       : { dataDir: config.dataDir },
   );
   try {
-    await migrate(database.sql);
+    if (config.migrateOnStart) await migrate(database.sql);
+    else await assertMigrated(database.sql);
     return await runCommandLine(argv, { config, database }, out, err);
   } finally {
     await database.close();
@@ -150,6 +155,8 @@ function parse(argv: string[]) {
       user: { type: 'string' },
       tenant: { type: 'string' },
       ttl: { type: 'string' },
+      subject: { type: 'string' },
+      issuer: { type: 'string' },
       owner: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseClaimPath } from '../auth/claim-path.js';
+import { type TrustedIssuer, usesDevSigner } from '../auth/trusted-issuers.js';
 
 /** Every setting the server reads, parsed once at start-up. See the README's configuration table. */
 export interface Config {
@@ -25,10 +27,16 @@ export interface Config {
     jwksUrl: string | undefined;
     issuer: string;
     audience: string;
-    /** Claim holding the tenant's id or slug. */
+    /** Claim path of the tenant's id or slug (see src/auth/claim-path.ts). */
     tenantClaim: string;
+    /** JWT_ISSUERS: several providers at once, each with its own JWKS; replaces `issuer` and `jwksUrl`. */
+    issuers: TrustedIssuer[] | undefined;
     /** Clock tolerance for exp/nbf, in seconds. */
     clockToleranceSeconds: number;
+    /** Create a user (from the token's email) the first time a valid token names an unknown identity. */
+    jitUsers: boolean;
+    /** Claim path of that email. */
+    jitEmailClaim: string;
   };
   /** How long the tenant registry trusts a cached answer while changes are not known to be pushed, in milliseconds. */
   registryTtlMs: number;
@@ -42,8 +50,25 @@ export interface Config {
   databaseClientWaitMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   nodeEnv: string;
-  /** Seed demo tenants on an empty embedded database. */
+  /** NODE_ENV=production: no development key, no demo data, no GraphiQL or introspection unless asked for. */
+  production: boolean;
+  /**
+   * Trust a signing key kept in `dataDir` when no JWKS is configured. Always in development; in
+   * production only when asked for (ALLOW_DEV_SIGNING_KEY), since each replica would make its own.
+   */
+  devSigningKey: boolean;
+  /** Seed demo tenants into an empty database (never in production). */
   seedDemo: boolean;
+  /** Apply pending migrations at start; otherwise only check, read-only, that none is pending. */
+  migrateOnStart: boolean;
+  /** How long the first database connection is retried (with backoff) before the server gives up, in ms. */
+  databaseStartTimeoutMs: number;
+  /** Serve GraphiQL on GET /graphql from a browser. */
+  graphiql: boolean;
+  /** Answer `__schema` and `__type`; when off they are refused at validation. */
+  introspection: boolean;
+  /** Browser origins allowed by CORS: `*` for any, or an explicit list (empty: no cross-origin access). */
+  corsOrigins: '*' | string[];
   /** Run only the operations of schema/persisted-operations.json, sent by hash. */
   persistedOperationsOnly: boolean;
   /**
@@ -62,6 +87,19 @@ export interface Config {
     /** Most cost an operation may have: fields weighted by the page sizes they ask for. */
     maxCost: number;
   };
+  /**
+   * Reads that may cost this much run on a worker thread of their own at a lower CPU priority, so
+   * one tenant's large read does not hold the event loop every other tenant's request waits on
+   * (PostgreSQL only: the embedded database lives in the main thread).
+   */
+  heavyQueries: {
+    /** The cost (src/schema/shared/operation-cost.ts) from which a query is heavy; 0 turns the lane off. */
+    cost: number;
+    /** Heavy queries one tenant may have running at once; more wait their turn. */
+    perTenant: number;
+    /** Heavy queries running at once on the worker, all tenants together. */
+    concurrency: number;
+  };
   /** Whether "Did you mean …" hints, which reveal the schema, are left out of validation errors. */
   hideSchemaHints: boolean;
   subscriptions: {
@@ -78,6 +116,37 @@ export interface Config {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+const claimPath = z.string().superRefine((value, context) => {
+  try {
+    parseClaimPath(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `must be a claim name or a JSON Pointer: ${(error as Error).message}` });
+  }
+});
+const jwksUrl = z.url({ protocol: /^https?$/ });
+const trustedIssuer = z.strictObject({
+  issuer: z.string().min(1).max(512),
+  jwksUrl,
+  audience: z.string().min(1).optional(),
+  tenantClaim: claimPath.optional(),
+});
+const trustedIssuers = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON: [{ "issuer": …, "jwksUrl": … }, …]' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(trustedIssuer)
+      .min(1)
+      .max(20)
+      .refine((list) => new Set(list.map((entry) => entry.issuer)).size === list.length, 'each issuer at most once'),
+  );
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const environment = z.object({
@@ -97,14 +166,14 @@ const environment = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
-  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
-  JWT_ISSUER: z.string().min(1).default('tenantgraph-dev'),
+  JWT_JWKS_URL: jwksUrl.optional(),
+  JWT_ISSUER: z.string().min(1).max(512).default('tenantgraph-dev'),
+  JWT_ISSUERS: trustedIssuers.optional(),
   JWT_AUDIENCE: z.string().min(1).default('tenantgraph'),
-  JWT_TENANT_CLAIM: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_:./-]*$/, 'must be a claim name')
-    .default('tid'),
+  JWT_TENANT_CLAIM: claimPath.default('tid'),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  JIT_USERS: bool.default(false),
+  JIT_EMAIL_CLAIM: claimPath.default('email'),
   REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   REGISTRY_PUSHED_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
   REGISTRY_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
@@ -113,6 +182,21 @@ const environment = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   SEED_DEMO: bool.optional(),
+  ALLOW_DEV_SIGNING_KEY: bool.default(false),
+  MIGRATE_ON_START: bool.optional(),
+  DATABASE_START_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  GRAPHIQL: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)])))
+    .optional(),
   PERSISTED_OPERATIONS_ONLY: bool.default(false),
   MAX_BODY_BYTES: z.coerce
     .number()
@@ -124,6 +208,9 @@ const environment = z.object({
   MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
   MAX_ALIASES: z.coerce.number().int().min(0).max(1_000).default(30),
   MAX_COST: z.coerce.number().int().min(100).max(100_000_000).default(50_000),
+  HEAVY_QUERY_COST: z.coerce.number().int().min(0).max(100_000_000).default(15_000),
+  HEAVY_QUERIES_PER_TENANT: z.coerce.number().int().min(1).max(1_000).default(2),
+  HEAVY_QUERY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   HIDE_SCHEMA_HINTS: bool.optional(),
   SUBSCRIPTION_RECHECK_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   SUBSCRIPTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
@@ -144,7 +231,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
+  // One form or the other: a JWKS or issuer given beside the list would be silently ignored.
+  const alongside = ['JWT_ISSUER', 'JWT_JWKS_URL'].filter((name) => blankAsUnset[name] !== undefined);
+  if (parsed.data.JWT_ISSUERS && alongside.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n${alongside.map((name) => `  ${name}: not with JWT_ISSUERS (list that issuer there)`).join('\n')}`,
+    );
+  }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const refusals = productionRefusals(e, production);
+  if (refusals.length > 0) throw new ConfigError(`invalid configuration:\n${refusals.map((line) => `  ${line}`).join('\n')}`);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -158,7 +255,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       tenantClaim: e.JWT_TENANT_CLAIM,
+      issuers: e.JWT_ISSUERS,
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
+      jitUsers: e.JIT_USERS,
+      jitEmailClaim: e.JIT_EMAIL_CLAIM,
     },
     registryTtlMs: e.REGISTRY_TTL_MS,
     registryPushedTtlMs: e.REGISTRY_PUSHED_TTL_MS,
@@ -167,8 +267,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseClientWaitMs: e.DATABASE_CLIENT_WAIT_MS,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
-    // Demo data only ever goes into the embedded database unless asked for explicitly.
-    seedDemo: e.SEED_DEMO ?? e.DATABASE_URL === undefined,
+    production,
+    // Production refused it above unless ALLOW_DEV_SIGNING_KEY said otherwise.
+    devSigningKey: signsOwnTokens(e),
+    // Demo data only ever goes into the embedded database unless asked for explicitly, and never in production.
+    seedDemo: !production && (e.SEED_DEMO ?? e.DATABASE_URL === undefined),
+    // In production a PostgreSQL database is migrated by its owner (npm run migrate), not by the
+    // server's least-privilege role; the embedded database has no one else to do it.
+    migrateOnStart: e.MIGRATE_ON_START ?? (e.DATABASE_URL === undefined || !production),
+    databaseStartTimeoutMs: e.DATABASE_START_TIMEOUT_MS,
+    graphiql: e.GRAPHIQL ?? !production,
+    introspection: e.INTROSPECTION ?? !production,
+    corsOrigins: corsOrigins(e.CORS_ORIGINS, production),
     persistedOperationsOnly: e.PERSISTED_OPERATIONS_ONLY,
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
@@ -176,6 +286,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: e.MAX_DEPTH,
       maxAliases: e.MAX_ALIASES,
       maxCost: e.MAX_COST,
+    },
+    heavyQueries: {
+      cost: e.HEAVY_QUERY_COST,
+      perTenant: e.HEAVY_QUERIES_PER_TENANT,
+      concurrency: e.HEAVY_QUERY_CONCURRENCY,
     },
     hideSchemaHints: e.HIDE_SCHEMA_HINTS ?? e.NODE_ENV === 'production',
     subscriptions: {
@@ -186,4 +301,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bufferLimit: e.SUBSCRIPTION_BUFFER,
     },
   };
+}
+
+/**
+ * What production refuses rather than quietly defaulting to: trusting a key it made itself (a
+ * different one per replica, which anyone with the data folder can sign with), and demo data.
+ */
+function productionRefusals(e: z.infer<typeof environment>, production: boolean): string[] {
+  if (!production) return [];
+  const refusals: string[] = [];
+  if (signsOwnTokens(e) && !e.ALLOW_DEV_SIGNING_KEY) {
+    refusals.push(
+      'JWT_JWKS_URL: required when NODE_ENV=production (your identity provider; or JWT_ISSUERS, each with its jwksUrl); ALLOW_DEV_SIGNING_KEY=true trusts a local key instead',
+    );
+  }
+  if (e.SEED_DEMO === true) refusals.push('SEED_DEMO: demo data is never seeded when NODE_ENV=production');
+  return refusals;
+}
+
+/** Whether an issuer without a key set is trusted: tokens signed by this server's own development key. */
+function signsOwnTokens(e: z.infer<typeof environment>): boolean {
+  return usesDevSigner({ issuer: e.JWT_ISSUER, jwksUrl: e.JWT_JWKS_URL, audience: e.JWT_AUDIENCE, issuers: e.JWT_ISSUERS });
+}
+
+/** `*` alone means any origin; development allows any by default, production none unless listed. */
+function corsOrigins(listed: ('*' | string)[] | undefined, production: boolean): '*' | string[] {
+  if (listed === undefined) return production ? [] : '*';
+  return listed.includes('*') ? '*' : listed;
 }

@@ -47,7 +47,13 @@ export async function migrate(
   return runner.withSession(async (session) => {
     await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      await session.exec(`CREATE TABLE IF NOT EXISTS _tenantgraph_migrations (
+      // Only when missing: CREATE … IF NOT EXISTS still needs CREATE on the schema, which a
+      // least-privilege role lacks, and finding nothing to apply needs no more than reading.
+      const [bookkeeping] = await session.query<{ exists: boolean }>(
+        "SELECT to_regclass('_tenantgraph_migrations') IS NOT NULL AS exists",
+      );
+      if (!bookkeeping?.exists)
+        await session.exec(`CREATE TABLE IF NOT EXISTS _tenantgraph_migrations (
         name text PRIMARY KEY,
         checksum text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
@@ -69,7 +75,33 @@ export async function migrate(
   });
 }
 
-async function verifyApplied(session: SqlSession, wanted: Migration[]): Promise<void> {
+/**
+ * The read-only check a server makes when it does not migrate: every migration of the code is
+ * applied, unchanged, and nothing else is. Needs only SELECT on the bookkeeping table, so the
+ * server's role need not own the schema. Throws a MigrationError naming what is missing.
+ */
+export async function assertMigrated(
+  runner: Pick<SqlRunner, 'query'>,
+  migrations: Migration[] | string = defaultMigrationsDir,
+): Promise<void> {
+  const wanted = typeof migrations === 'string' ? await readMigrations(migrations) : migrations;
+  const [table] = await runner.query<{ exists: boolean }>("SELECT to_regclass('_tenantgraph_migrations') IS NOT NULL AS exists");
+  if (table?.exists) await verifyApplied(runner, wanted);
+  const appliedNames = new Set(
+    table?.exists
+      ? (await runner.query<{ name: string }>('SELECT name FROM _tenantgraph_migrations')).map((row) => row.name)
+      : [],
+  );
+  const missing = wanted.filter((migration) => !appliedNames.has(migration.name)).map((migration) => migration.name);
+  if (missing.length > 0) {
+    throw new MigrationError(
+      `refusing to start: the database lacks migration${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; ` +
+        'run `npm run migrate` as the schema owner (DIRECT_DATABASE_URL, else DATABASE_URL), or set MIGRATE_ON_START=true',
+    );
+  }
+}
+
+async function verifyApplied(session: Pick<SqlSession, 'query'>, wanted: Migration[]): Promise<void> {
   const rows = await session.query<{ name: string; checksum: string }>(
     'SELECT name, checksum FROM _tenantgraph_migrations ORDER BY name',
   );

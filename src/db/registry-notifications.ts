@@ -12,13 +12,15 @@ const CHANNEL = 'tenantgraph_registry';
 
 /**
  * What changed: a tenant (`tenantId`, with its `slug` when known), one membership (`tenantId` and
- * `userId`), a user and with it all their memberships (`userId` alone), or anything (`all`: a
- * table was truncated).
+ * `userId`), a user and with it all their memberships (`userId` alone), an identity (`issuer` and
+ * `subject`: who a token names), or anything (`all`: a table was truncated).
  */
 export interface RegistryChange {
   tenantId?: string;
   slug?: string;
   userId?: string;
+  issuer?: string;
+  subject?: string;
   all?: true;
 }
 
@@ -33,7 +35,7 @@ export async function notifyRegistryPayload(sql: SqlRunner, payload: string): Pr
 
 /**
  * Applies one notified change (from PostgreSQL or Redis). Anything malformed — not JSON, JSON that
- * is not an object, neither a tenant nor a user id — is ignored and answers false, so the caller can count it.
+ * is not an object, neither a tenant, a user id nor an identity — is ignored and answers false, so the caller can count it.
  */
 export function applyRegistryChange(registry: TenantRegistry, payload: string): boolean {
   let change: unknown;
@@ -43,7 +45,7 @@ export function applyRegistryChange(registry: TenantRegistry, payload: string): 
     return false;
   }
   if (typeof change !== 'object' || change === null) return false;
-  const { tenantId, slug, userId, all } = change as Partial<Record<keyof RegistryChange, unknown>>;
+  const { tenantId, slug, userId, issuer, subject, all } = change as Partial<Record<keyof RegistryChange, unknown>>;
   if (all === true) {
     registry.invalidateAll();
     return true;
@@ -51,6 +53,10 @@ export function applyRegistryChange(registry: TenantRegistry, payload: string): 
   if (typeof tenantId === 'string') {
     if (typeof userId === 'string') registry.invalidateMembership(tenantId, userId);
     else registry.invalidateTenant(tenantId, typeof slug === 'string' ? slug : undefined);
+    return true;
+  }
+  if (typeof issuer === 'string' && typeof subject === 'string') {
+    registry.invalidateIdentity(issuer, subject);
     return true;
   }
   if (typeof userId === 'string') {

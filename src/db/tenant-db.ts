@@ -25,6 +25,8 @@ export const tenantScope = new TenantScope({
   sharedModels: {
     Tenant: (tenantId) => ({ id: tenantId }),
     User: (tenantId) => ({ memberships: { some: { tenantId } } }),
+    // Read by the registry only; the tenant role is granted nothing on it.
+    UserIdentity: (tenantId) => ({ user: { memberships: { some: { tenantId } } } }),
   },
 });
 

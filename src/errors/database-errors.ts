@@ -81,3 +81,8 @@ export function isDataException(error: unknown): boolean {
 export function databaseCode(error: unknown): string | undefined {
   return driverCause(error)?.originalCode ?? prismaCode(error);
 }
+
+/** A unique constraint refused the write (SQLSTATE 23505), however the statement was sent. */
+export function isUniqueViolation(error: unknown): boolean {
+  return prismaCode(error) === 'P2002' || driverCause(error)?.originalCode === '23505';
+}

@@ -54,7 +54,12 @@ export function clientError(
       code,
       ...(options.fields ? { fields: options.fields } : {}),
       ...(options.http
-        ? { http: { status: ErrorCode[code], ...(code === 'UNAVAILABLE' ? { headers: { 'retry-after': '1' } } : {}) } }
+        ? {
+            http: {
+              status: ErrorCode[code],
+              ...(code === 'UNAVAILABLE' || code === 'RATE_LIMITED' ? { headers: { 'retry-after': '1' } } : {}),
+            },
+          }
         : {}),
     },
   });

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { createLogger, type Logger } from '../observability/logger.js';
+import type { RedisCommands } from '../plugins/persisted-document-store.js';
 import { createRedisEventTarget } from './redis-event-target.js';
 import { createRedisSubscriber } from './redis-subscriber.js';
 import type { PubSubEventTarget } from './tenant-pubsub.js';
@@ -10,6 +11,8 @@ export const REGISTRY_CHANNEL = 'tenantgraph:registry';
 export interface RedisConnections {
   /** Events through Redis pub/sub, for createTenantPubSub. */
   eventTarget: PubSubEventTarget;
+  /** Plain commands, on the publishing connection (documents registered through APQ). */
+  commands: RedisCommands;
   /** Publishes a raw message on a channel (registry changes). Rejects when Redis is unreachable. */
   publish(channel: string, message: string): Promise<void>;
   /** Calls `onMessage` for every message on `channel`; resolves once subscribed (or left to the reconnection). */
@@ -44,19 +47,25 @@ export async function connectRedis(url: string, options: { logger?: Logger } = {
   const publishClient = new Redis(url, clientOptions);
   const subscribeClient = new Redis(url, clientOptions);
   const clients = [publishClient, subscribeClient];
+  // What a failed first connection reports ("Connection is closed.") hides why; its error event says.
+  let lastError: Error | undefined;
   for (const client of clients) {
     // ioredis reconnects by itself; an error event without a listener would end the process.
-    client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+    client.on('error', (error: Error) => {
+      lastError = error;
+      logger.debug({ err: error }, 'redis connection error');
+    });
   }
   const subscriber = createRedisSubscriber(subscribeClient, logger);
   try {
     await Promise.all(clients.map((client) => client.connect()));
   } catch (error) {
     for (const client of clients) client.disconnect();
-    throw error;
+    throw lastError ?? error;
   }
   return {
     eventTarget: createRedisEventTarget({ publisher: publishClient, subscriber, logger }),
+    commands: publishClient,
     async publish(channel, message) {
       await publishClient.publish(channel, message);
     },

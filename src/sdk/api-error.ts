@@ -8,7 +8,8 @@ export type ApiErrorCode =
   | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR'
   | 'PERSISTED_OPERATION_REQUIRED'
-  | 'PERSISTED_OPERATION_NOT_FOUND'
+  /** The hash names no operation this server knows (send the text with it, unless only persisted operations run). */
+  | 'PERSISTED_QUERY_NOT_FOUND'
   /** A subscription fell too far behind and was ended: subscribe again and refetch. */
   | 'SUBSCRIBER_TOO_SLOW'
   /** The server is shutting down: try again. */
@@ -40,7 +41,7 @@ const KNOWN_CODES = new Set<ApiErrorCode>([
   'RATE_LIMITED',
   'INTERNAL_SERVER_ERROR',
   'PERSISTED_OPERATION_REQUIRED',
-  'PERSISTED_OPERATION_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_FOUND',
   'SUBSCRIBER_TOO_SLOW',
   'UNAVAILABLE',
 ]);

@@ -7,12 +7,13 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { clientError } from '../errors/error-codes.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
-import { type PersistedOperationList, resolveWebSocketOperation } from '../plugins/use-persisted-operation-list.js';
+import { type PersistedOperations, resolvePersistedOperation } from '../plugins/use-persisted-operation-list.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { findRevocation } from '../tenancy/entitlement.js';
 import { reportResolutionFailure } from '../tenancy/resolution-failure.js';
 import type { ResolvedTenant, TenantResolver } from '../tenancy/resolve-tenant.js';
 import type { TenantRegistry } from '../tenancy/tenant-registry.js';
+import { clientFacingError, clientFacingResult } from './client-facing-errors.js';
 import type { SubscriptionSlot, SubscriptionSlots } from './subscription-slots.js';
 
 export interface WebSocketServerOptions {
@@ -38,8 +39,8 @@ export interface WebSocketServerOptions {
   };
   /** Each tenant's budget of running operations on this instance, shared with HTTP subscriptions. */
   slots: SubscriptionSlots;
-  /** Which operations may run; the same list HTTP requests are held to. */
-  persistedOperations: PersistedOperationList;
+  /** Which operations may run, and registered documents (APQ): the same rule HTTP requests are held to. */
+  persistedOperations: PersistedOperations;
   /** Protocol-level ping interval that keeps idle connections (and proxies) alive. */
   keepAliveMs?: number;
 }
@@ -105,7 +106,12 @@ function completedId(data: RawData): string | undefined {
  * plugins as HTTP). Idle connections are re-checked on an interval and closed with 4401/4403.
  */
 export function attachWebSocketServer(options: WebSocketServerOptions) {
-  const wss = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload: options.limits.maxMessageBytes });
+  // Upgrades are handed over here rather than through ws's `server` option, with which ws re-emits
+  // the HTTP server's own errors (a port in use) as its own, and graphql-ws prints those with a stack.
+  const wss = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: options.limits.maxMessageBytes });
+  options.server.on('upgrade', (request, socket, head) => {
+    wss.handleUpgrade(request, socket, head, (websocket) => wss.emit('connection', websocket, request));
+  });
   const connections = new Map<WebSocket, ConnectionState>();
   const { limits } = options;
   const slots = options.slots;
@@ -157,6 +163,11 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
       onSubscribe: async (ctx, id, payload) => {
         const state = connections.get(ctx.extra.socket);
         if (!state) return [clientError('UNAUTHENTICATED')];
+        // What to run (the text, or a document registered under its hash) is found first: from the
+        // limits below to taking a slot nothing awaits, so concurrent subscribe messages cannot
+        // overshoot them.
+        const operation = await resolvePersistedOperation(options.persistedOperations, state.resolved.context.tenantId, payload);
+        if (connections.get(ctx.extra.socket) !== state) return [clientError('UNAUTHENTICATED')];
         if (draining) return [clientError('UNAVAILABLE')];
         // graphql-ws lets an id be used again only once the client completed it: whatever still
         // runs under it is over for the client, and must not hold a slot any longer.
@@ -174,18 +185,19 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           },
         };
         const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped(initial);
-        const operation = resolveWebSocketOperation(options.persistedOperations, payload);
         if ('error' in operation) return [operation.error];
         let document: ReturnType<typeof parse>;
         try {
-          document = parse(operation.query);
+          document = parse(operation.query ?? '');
         } catch (error) {
           return [error as GraphQLError];
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        if (operation.register)
+          void options.persistedOperations.registered.set(operation.register.key, operation.register.document);
         // One tenant cannot take every subscription slot of an instance from the others. The slot is
-        // taken before the first await, so concurrent subscribe messages cannot overshoot.
+        // taken before the next await, so concurrent subscribe messages cannot overshoot.
         const slot = slots.take(state.resolved.context.tenantId);
         if (!slot) {
           increment('subscription_tenant_limit');
@@ -229,6 +241,9 @@ export function attachWebSocketServer(options: WebSocketServerOptions) {
           } satisfies OperationRoot,
         } as ExecutionArgs;
       },
+      // The same error reads the same over HTTP, server-sent events and here.
+      onError: (_ctx, _id, _payload, errors) => errors.map(clientFacingError),
+      onNext: (_ctx, _id, _payload, _args, result) => clientFacingResult(result),
       // Called when an operation ends, however it ends (done, completed by the client, ended by the
       // server with an error) — after its stream, so `id` may already name a newer operation.
       onComplete: (ctx, _id, payload) => {

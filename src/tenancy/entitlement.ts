@@ -9,7 +9,7 @@ export interface Revocation {
 
 /**
  * Re-asserts, cheaply (registry cache, no SQL when warm), what the context factory established once:
- * the token is still valid, the tenant still active, the user still a member. Subscriptions run
+ * the token is still valid, the tenant still active, its identity still the same user, still a member. Subscriptions run
  * this before every message and on an interval while idle.
  */
 export async function findRevocation(
@@ -21,6 +21,8 @@ export async function findRevocation(
   if (tokenExpiresAt !== undefined && tokenExpiresAt <= now) return { code: 4401, reason: 'token expired' };
   const record = await registry.tenant(tenant.tenantId);
   if (!record?.active) return { code: 4403, reason: 'tenant not active' };
-  if (!(await registry.membership(tenant.tenantId, tenant.userId))) return { code: 4403, reason: 'membership revoked' };
+  // Through the identity, as the token named it: removing the identity revokes like removing the member.
+  const member = tenant.identity ? await registry.membership(tenant.tenantId, tenant.identity) : undefined;
+  if (!member?.membership || member.userId !== tenant.userId) return { code: 4403, reason: 'membership revoked' };
   return undefined;
 }

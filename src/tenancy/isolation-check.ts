@@ -105,6 +105,13 @@ export async function findIsolationProblems(sql: SqlRunner, options: IsolationCh
       }
       for (const table of tables) {
         if (IGNORED_TABLES.has(table.table_name)) continue;
+        // A table the role may not read at all shows it nothing (RLS and its policy stay required
+        // above, for the day it is granted).
+        const [readable] = await session.query<{ granted: boolean }>(
+          `SELECT has_table_privilege(current_user, $1, 'SELECT') AS granted`,
+          [`${schema}.${quoteIdent(table.table_name)}`],
+        );
+        if (!readable?.granted) continue;
         const [row] = await session.query<{ visible: boolean }>(
           `SELECT EXISTS (SELECT 1 FROM ${schema}.${quoteIdent(table.table_name)}) AS visible`,
         );

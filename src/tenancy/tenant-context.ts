@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { increment } from '../observability/metrics.js';
+import type { Identity } from './tenant-registry.js';
 
 /** Who is asking, resolved once per request (or per subscription message) and never from the client. */
 export interface TenantContext {
@@ -9,6 +10,8 @@ export interface TenantContext {
   /** The caller's role in this tenant, from the membership. */
   readonly role: string;
   readonly requestId: string;
+  /** Who the caller's token names; re-checked by long-lived connections. Absent for the server's own work (seeding, checks). */
+  readonly identity?: Identity;
 }
 
 /** Thrown when tenant-scoped work runs with no tenant bound: a programming error, never a client one. */

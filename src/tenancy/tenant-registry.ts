@@ -14,20 +14,40 @@ export interface MembershipRecord {
   user?: { email: string; name: string };
 }
 
-/** A tenant and one user's membership of it, as one lookup answers them. */
-export interface Access {
-  tenant: TenantRecord | null;
-  /** Null when the tenant does not exist or the user is not a member. */
+/**
+ * Who a verified token names: its issuer and subject, as the token spells them (a UUID subject in
+ * lower case: see `canonicalSubject`). Never our own user id, except for the development signer.
+ */
+export interface Identity {
+  issuer: string;
+  subject: string;
+  /**
+   * The issuer is this server's own development signer, whose tokens name the user by id: a subject
+   * with no registered identity is then taken as a user id. Always the same for a given issuer.
+   */
+  subjectIsUserId?: boolean;
+}
+
+/** The user an identity maps to, and that user's membership of one tenant. */
+export interface Member {
+  /** Null when the identity maps to no user. */
+  userId: string | null;
+  /** Null when there is no such user or they are not a member. */
   membership: MembershipRecord | null;
+}
+
+/** A tenant and one identity's membership of it, as one lookup answers them. */
+export interface Access extends Member {
+  tenant: TenantRecord | null;
 }
 
 /** Where the registry reads from on a cache miss (the system database path). */
 export interface RegistrySource {
   /** Looks a tenant up by id or slug. */
   findTenant(idOrSlug: string): Promise<TenantRecord | null>;
-  findMembership(tenantId: string, userId: string): Promise<MembershipRecord | null>;
-  /** Both at once, in one statement: what a tenant's first request costs. */
-  findAccess(idOrSlug: string, userId: string): Promise<Access>;
+  findMembership(tenantId: string, identity: Identity): Promise<Member>;
+  /** Both at once, in one statement (identity, user and membership included): what a tenant's first request costs. */
+  findAccess(idOrSlug: string, identity: Identity): Promise<Access>;
 }
 
 export interface TenantRegistryOptions {
@@ -50,7 +70,8 @@ interface Entry<T> {
 }
 
 /**
- * The cached answer to "does this tenant exist, is it active, is this user a member and as what".
+ * The cached answer to "does this tenant exist, is it active, who is this identity and are they a
+ * member, as what".
  * A warm request reads no table; a tenant's first request costs one lookup (`access`). Changes
  * reach it by `invalidate*` (same process, or a notification channel — every change to the
  * registry's tables is announced by a trigger) and, at the latest, when an answer's TTL runs out:
@@ -64,13 +85,16 @@ interface Entry<T> {
  */
 export class TenantRegistry {
   private readonly tenants = new Map<string, Entry<TenantRecord | null>>();
-  private readonly memberships = new Map<string, Entry<MembershipRecord | null>>();
+  /** Keyed by tenant id and identity; each answer names the user it found, whose changes make it stale. */
+  private readonly memberships = new Map<string, Entry<Member>>();
   /** What changed, and when (registry clock, wall time for pruning). */
   private readonly stamps = new Map<string, { clock: number; at: number }>();
   private pruneAt: number;
   private clock = 0;
   /** The clock of the last tenant change named by id alone: unsettled tenant lookups started before it are not trusted. */
   private tenantChangedAt = 0;
+  /** The clock of the last user or membership change: unsettled membership lookups (user not known yet) started before it are not trusted. */
+  private userChangedAt = 0;
   /** The clock when the caches were last dropped: nothing loaded before it is trusted. */
   private flushedAt = 0;
   private pushed = false;
@@ -90,27 +114,23 @@ export class TenantRegistry {
     this.now = options.now ?? Date.now;
   }
 
-  /** The tenant `idOrSlug` and `userId`'s membership of it: cached, or one lookup for both. */
-  async access(idOrSlug: string, userId: string): Promise<Access> {
+  /** The tenant `idOrSlug` and `identity`'s membership of it: cached, or one lookup for both. */
+  async access(idOrSlug: string, identity: Identity): Promise<Access> {
     const cachedTenant = this.freshTenant(idOrSlug);
     if (cachedTenant) {
       const tenant = await cachedTenant.value;
-      return { tenant, membership: tenant ? await this.membership(tenant.id, userId) : null };
+      return { tenant, ...(tenant ? await this.membership(tenant.id, identity) : NO_MEMBER) };
     }
-    const both = this.source.findAccess(idOrSlug, userId);
+    const both = this.source.findAccess(idOrSlug, identity);
     const { loadedAt, expiresAt } = this.load(this.tenants, idOrSlug, () => both.then((answer) => answer.tenant));
     const answer = await both;
     if (answer.tenant) {
       this.alias(answer.tenant, loadedAt, expiresAt);
-      const key = membershipKey(answer.tenant.id, userId);
+      const key = membershipKey(answer.tenant.id, identity);
       // Unless a newer answer is already there (another request's).
       if (!this.freshMembership(key)) {
-        this.store(this.memberships, key, {
-          value: Promise.resolve(answer.membership),
-          settled: { value: answer.membership },
-          loadedAt,
-          expiresAt,
-        });
+        const member = { userId: answer.userId, membership: answer.membership };
+        this.store(this.memberships, key, { value: Promise.resolve(member), settled: { value: member }, loadedAt, expiresAt });
       }
     }
     return answer;
@@ -138,9 +158,10 @@ export class TenantRegistry {
     }
   }
 
-  membership(tenantId: string, userId: string): Promise<MembershipRecord | null> {
-    const key = membershipKey(tenantId, userId);
-    return (this.freshMembership(key) ?? this.load(this.memberships, key, () => this.source.findMembership(tenantId, userId)))
+  /** Who `identity` is and their membership of the tenant `tenantId` (the subscriptions' re-check). */
+  membership(tenantId: string, identity: Identity): Promise<Member> {
+    const key = membershipKey(tenantId, identity);
+    return (this.freshMembership(key) ?? this.load(this.memberships, key, () => this.source.findMembership(tenantId, identity)))
       .value;
   }
 
@@ -154,12 +175,19 @@ export class TenantRegistry {
   }
 
   invalidateMembership(tenantId: string, userId: string): void {
-    this.stamp(`m:${membershipKey(tenantId, userId)}`);
+    this.stamp(`m:${tenantId}\u0000${userId}`);
+    this.userChangedAt = this.clock;
   }
 
   /** Forgets every membership of a user (renamed, deleted). */
   invalidateUser(userId: string): void {
     this.stamp(`u:${userId}`);
+    this.userChangedAt = this.clock;
+  }
+
+  /** Forgets who an identity is (registered, moved to another user, removed), and so all access through it. */
+  invalidateIdentity(issuer: string, subject: string): void {
+    this.stamp(`i:${identityKey(issuer, subject)}`);
   }
 
   invalidateAll(): void {
@@ -223,15 +251,21 @@ export class TenantRegistry {
     return entry;
   }
 
-  /** A membership entry still to be trusted: not expired, and neither it, its tenant nor its user changed since. */
-  private freshMembership(key: string): Entry<MembershipRecord | null> | undefined {
+  /**
+   * A membership entry still to be trusted: not expired, and neither its identity, its tenant, the
+   * user it found nor that user's membership changed since.
+   */
+  private freshMembership(key: string): Entry<Member> | undefined {
     const entry = this.unexpired(this.memberships, key);
     if (!entry) return undefined;
-    const [tenantId, userId] = key.split('\u0000') as [string, string];
-    const stale =
-      this.changedSince(`m:${key}`, entry) ||
-      this.changedSince(`t:${tenantId}`, entry) ||
-      this.changedSince(`u:${userId}`, entry);
+    const separator = key.indexOf('\u0000');
+    const tenantId = key.slice(0, separator);
+    if (this.changedSince(`t:${tenantId}`, entry) || this.changedSince(`i:${key.slice(separator + 1)}`, entry)) return undefined;
+    // Still in flight, the user it will name is not known yet: the next caller checks it again.
+    if (!entry.settled) return entry.loadedAt < this.userChangedAt ? undefined : entry;
+    const { userId } = entry.settled.value;
+    if (userId === null) return entry;
+    const stale = this.changedSince(`u:${userId}`, entry) || this.changedSince(`m:${tenantId}\u0000${userId}`, entry);
     return stale ? undefined : entry;
   }
 
@@ -263,6 +297,14 @@ export class TenantRegistry {
   }
 }
 
-function membershipKey(tenantId: string, userId: string): string {
-  return `${tenantId}\u0000${userId}`;
+const NO_MEMBER: Member = Object.freeze({ userId: null, membership: null });
+
+// Issuers are configured and subjects hold no control character (the resolver refuses them), so
+// NUL separates the parts unambiguously.
+function identityKey(issuer: string, subject: string): string {
+  return `${issuer}\u0000${subject}`;
+}
+
+function membershipKey(tenantId: string, identity: Identity): string {
+  return `${tenantId}\u0000${identityKey(identity.issuer, identity.subject)}`;
 }

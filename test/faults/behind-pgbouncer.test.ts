@@ -35,7 +35,12 @@ describe('behind a transaction pooler', () => {
     const upstream = new URL(direct);
     bouncer = await startPrivatePgBouncer({ host: upstream.hostname, port: Number(upstream.port) });
     const dataDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bouncer-'));
-    const environment = { DATABASE_URL: bouncer.urlOf(direct), DIRECT_DATABASE_URL: direct, DATA_DIR: dataDir };
+    const environment = {
+      DATABASE_URL: bouncer.urlOf(direct),
+      DIRECT_DATABASE_URL: direct,
+      DATA_DIR: dataDir,
+      MIGRATE_ON_START: 'true',
+    };
     // Two instances starting together: migrations (on the direct URL) and the start-up check
     // (through the pooler) of both.
     servers.push(...(await Promise.all([startServerProcess(environment), startServerProcess(environment)])));

@@ -16,6 +16,8 @@ export interface RawProtocolClient {
   messages: ServerMessage[];
   readonly closeCode: number | undefined;
   subscribe(id: string, query: string, variables?: Record<string, unknown>): void;
+  /** Sends any message, as it is. */
+  send(message: object): void;
   complete(id: string): void;
   /** Messages received for operation `id`. */
   messagesFor(id: string): ServerMessage[];
@@ -51,6 +53,7 @@ export async function connectRaw(httpUrl: string, token: string): Promise<RawPro
     },
     subscribe: (id, query, variables) => send({ id, type: 'subscribe', payload: { query, variables } }),
     complete: (id) => send({ id, type: 'complete' }),
+    send,
     messagesFor: (id) => messages.filter((message) => message.id === id),
     async close() {
       if (closeCode !== undefined) return;

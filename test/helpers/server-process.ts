@@ -15,6 +15,8 @@ export interface ServerProcess {
   pid: number;
   /** Every log line so far, parsed. */
   logs: Record<string, unknown>[];
+  /** Everything it wrote to stdout so far (log lines and what it prints for people). */
+  stdout(): string;
   /** Whether the process is still running. */
   alive(): boolean;
   /** Log lines of the last-resort handler: each one is a bug. */
@@ -31,7 +33,7 @@ export async function startServerProcess(
   const inspect = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
   const child: ChildProcess = spawn(process.execPath, [...inspect, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...stripped(process.env), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', ...environment },
+    env: serverEnvironment(environment),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -41,7 +43,9 @@ export async function startServerProcess(
   const listening = new Promise<string>((resolve) => {
     resolveUrl = resolve;
   });
+  let stdout = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
@@ -64,6 +68,7 @@ export async function startServerProcess(
     url,
     pid: child.pid as number,
     logs,
+    stdout: () => stdout,
     alive: () => child.exitCode === null && child.signalCode === null,
     lastResortLines: () => logs.filter((entry) => entry.lastResort === true),
     async collectGarbage() {
@@ -82,6 +87,53 @@ export async function startServerProcess(
       await Promise.race([once(child, 'exit'), timeout(10_000, 'the server did not stop').catch(() => child.kill('SIGKILL'))]);
     },
   };
+}
+
+/**
+ * Production mode, as deployed, with the development key explicitly allowed (the tests sign their
+ * tokens with it); `environment` overrides any of it ('' unsets).
+ */
+function serverEnvironment(environment: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...stripped(process.env),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'production',
+    ALLOW_DEV_SIGNING_KEY: 'true',
+    ...environment,
+  };
+}
+
+/** How a server process that was expected to refuse to start ended. */
+export interface RefusedStart {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts the server as its own process and waits for it to exit (it must, within `timeoutMs`). */
+export async function runServerUntilExit(
+  environment: Record<string, string>,
+  options: { script?: string; timeoutMs?: number } = {},
+): Promise<RefusedStart> {
+  const child = spawn(process.execPath, ['--import', 'tsx', options.script ?? 'src/main.ts'], {
+    cwd: ROOT,
+    env: serverEnvironment(environment),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
 }
 
 /** The test run's own settings (a test database, Redis) must not leak into the server under test. */

@@ -5,6 +5,7 @@ import { issueDevToken } from '../../src/auth/issue-token.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
+import type { PersistedDocumentStore } from '../../src/plugins/persisted-document-store.js';
 import type { PubSubEventTarget } from '../../src/pubsub/tenant-pubsub.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -48,8 +49,14 @@ export async function startTestServer(
     environment?: Record<string, string>;
     /** A shared event bus (Redis) instead of the in-process one. */
     eventTarget?: PubSubEventTarget;
+    /** Whose token GraphiQL's page starts with, as `npm start` does with the first demo login. */
+    graphiqlLogin?: { userId: string; tenant: string };
+    /** A shared store of registered documents (Redis) instead of the in-process one. */
+    persistedDocuments?: PersistedDocumentStore;
     /** Dependencies /readyz reports as degraded when away (Redis). */
     degradedWithout?: Record<string, () => boolean>;
+    /** How long an unknown `kid` waits before a JWKS is fetched again (0: at once, to test rotation). */
+    jwksCooldownMs?: number;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
@@ -66,8 +73,12 @@ export async function startTestServer(
     database,
     logger: options.logger ?? createLogger(config.logLevel),
     eventTarget: options.eventTarget,
+    persistedDocuments: options.persistedDocuments,
+    graphiqlToken: options.graphiqlLogin
+      ? await issueDevToken(devKey, { ...config.jwt, ...options.graphiqlLogin, ttl: '1h' })
+      : undefined,
     degradedWithout: options.degradedWithout,
-    verifier: createTokenVerifier({ ...config.jwt, devKey }),
+    verifier: createTokenVerifier({ ...config.jwt, devKey, jwksCooldownMs: options.jwksCooldownMs }),
   });
   const { url } = await app.start(0, '127.0.0.1');
   return {

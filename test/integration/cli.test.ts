@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadOrCreateDevSigningKey } from '../../src/auth/dev-signing-key.js';
+import { issueDevToken } from '../../src/auth/issue-token.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { runCli } from '../../src/cli/run-cli.js';
@@ -232,6 +233,81 @@ describe('npm run cli', () => {
       });
     } finally {
       delete process.env.JWT_JWKS_URL;
+    }
+  });
+
+  it('registers a user by the subject their provider gives them, at one issuer or several', async () => {
+    const added = await cli(
+      'user',
+      'add',
+      'ada@cli.test',
+      '--name',
+      'Ada',
+      '--subject',
+      'auth0|65f1c0ffee',
+      '--issuer',
+      'https://idp.test/',
+    );
+    expect(added).toMatchObject({ code: 0, err: '' });
+    expect(added.out).toMatch(
+      /^created user ada@cli.test\n {2}id: +[0-9a-f-]{36}\n {2}name: +Ada\n {2}identity: auth0\|65f1c0ffee of https:\/\/idp.test\/$/,
+    );
+    // A second provider's identity for the same person (a migration); without --issuer, the configured one.
+    const more = await cli('user', 'add', 'ada@cli.test', '--subject', 'ada-at-dev');
+    expect(more.out).toMatch(/^updated user ada@cli.test\n.*\n.*\n {2}identity: ada-at-dev of tenantgraph-dev$/);
+    expect(
+      await cli('user', 'add', 'eve@cli.test', '--subject', 'auth0|65f1c0ffee', '--issuer', 'https://idp.test/'),
+    ).toMatchObject({
+      code: 1,
+      err: 'auth0|65f1c0ffee of https://idp.test/ is already the identity of ada@cli.test',
+    });
+    expect(await cli('user', 'add', 'eve@cli.test', '--issuer', 'https://idp.test/')).toMatchObject({
+      code: 1,
+      err: '--issuer goes with --subject',
+    });
+    expect(await cli('user', 'add', 'eve@cli.test', '--subject', 'a\u0000b')).toMatchObject({
+      code: 1,
+      err: 'subject: no control characters',
+    });
+    expect(await cli('user', 'add', 'eve@cli.test', '--subject', 'x'.repeat(256))).toMatchObject({
+      code: 1,
+      err: 'subject: at most 255 characters',
+    });
+    expect(await cli('user', 'add', 'ada@cli.test')).toMatchObject({
+      code: 1,
+      err: 'a user with email ada@cli.test already exists',
+    });
+
+    // A development token naming Ada by that subject is Ada's.
+    expect((await cli('member', 'add', 'ada@cli.test', 'cli-co', '--role', 'VIEWER')).code).toBe(0);
+    const { database, app } = await serverOnSameDatabase();
+    try {
+      const config = loadConfig();
+      const token = await issueDevToken(await loadOrCreateDevSigningKey(dataDir), {
+        ...config.jwt,
+        userId: 'ada-at-dev',
+        tenant: 'cli-co',
+        ttl: '5m',
+      });
+      const response = await app.yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ viewer { role user { email } } }' }),
+      });
+      expect(await response.json()).toEqual({ data: { viewer: { role: 'VIEWER', user: { email: 'ada@cli.test' } } } });
+      const identities = await database.prisma.userIdentity.findMany({
+        where: { user: { email: 'ada@cli.test' } },
+        orderBy: { issuer: 'asc' },
+        select: { issuer: true, subject: true },
+      });
+      expect(identities).toEqual([
+        { issuer: 'https://idp.test/', subject: 'auth0|65f1c0ffee' },
+        { issuer: 'tenantgraph-dev', subject: 'ada-at-dev' },
+      ]);
+      expect(await database.prisma.user.count({ where: { email: 'eve@cli.test' } })).toBe(0);
+    } finally {
+      await app.stop(100);
+      await database.close();
     }
   });
 

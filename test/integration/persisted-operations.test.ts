@@ -53,8 +53,8 @@ describe('persisted operations only (PERSISTED_OPERATIONS_ONLY=true)', () => {
     expect(madeUp.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_OPERATION_REQUIRED');
     const unknown = await post(strict, { extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
     expect(unknown.body.errors?.[0]).toMatchObject({
-      message: 'Unknown persisted operation',
-      extensions: { code: 'PERSISTED_OPERATION_NOT_FOUND' },
+      message: 'PersistedQueryNotFound',
+      extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
     });
   });
 });

@@ -143,7 +143,9 @@ describe('401: no usable token', () => {
   it('missing or malformed claims', async () => {
     await expectRejected(await sign({ tid: a.slug }), 401);
     await expectRejected(await sign({ sub: a.owner.id }), 401);
-    await expectRejected(await sign({ sub: 'not-a-uuid', tid: a.slug }), 401);
+    await expectRejected(await sign({ sub: 42, tid: a.slug }), 401);
+    await expectRejected(await sign({ sub: `${a.owner.id}\u0000`, tid: a.slug }), 401);
+    await expectRejected(await sign({ sub: 'x'.repeat(256), tid: a.slug }), 401);
     await expectRejected(await sign({ sub: a.owner.id, tid: 42 }), 401);
     // A tenant claim the database could not even look up (a NUL byte) is as malformed as a number.
     await expectRejected(await sign({ sub: a.owner.id, tid: `${a.slug}\u0000` }), 401);
@@ -155,6 +157,8 @@ describe('403: valid token, no access — one answer for every reason', () => {
     await expectRejected(await sign({ sub: a.owner.id, tid: 'no-such-tenant' }), 403);
     await expectRejected(await sign({ sub: a.owner.id, tid: '00000000-0000-4000-8000-000000000000' }), 403);
     await expectRejected(await sign({ sub: outsider.owner.id, tid: outsider.slug }), 403);
+    // A subject is any string the provider chose: one that names no user is no access, like a non-member.
+    await expectRejected(await sign({ sub: 'not-a-uuid', tid: a.slug }), 403);
     await expectRejected(await sign({ sub: a.owner.id, tid: b.slug }), 403);
     await expectRejected(await sign({ sub: a.owner.id, tid: a.slug }), 403, { 'x-tenant-id': b.slug });
     await expectRejected(await sign({ sub: a.owner.id, tid: a.slug }), 403, { 'x-tenant-id': b.id });

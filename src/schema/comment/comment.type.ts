@@ -2,6 +2,8 @@ import { builder } from '../builder.js';
 
 builder.prismaNode('Comment', {
   id: { field: 'id' },
+  // Select mode: a query loads the columns its selection reads (and the cursor's), not every column.
+  select: { id: true },
   // node(id) of a row nobody may see answers null without an exception (see builder.ts).
   nullable: true,
   fields: (t) => ({

@@ -4,6 +4,8 @@ import { TaskStatusEnum } from '../shared/enums.js';
 
 builder.prismaNode('Task', {
   id: { field: 'id' },
+  // Select mode: a query loads the columns its selection reads (and the cursor's), not every column.
+  select: { id: true },
   // node(id) of a row nobody may see answers null without an exception (see builder.ts).
   nullable: true,
   fields: (t) => ({

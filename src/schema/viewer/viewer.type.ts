@@ -15,6 +15,7 @@ builder.prismaObject('Tenant', {
 
 builder.prismaNode('User', {
   id: { field: 'id' },
+  select: { id: true },
   // node(id) of a row nobody may see answers null without an exception (see builder.ts).
   nullable: true,
   description: 'A person. Visible only while they are a member of the viewer’s tenant.',

@@ -43,4 +43,105 @@ describe('configuration', () => {
       jwt: { tenantClaim: 'tid' },
     });
   });
+
+  it('trusts several issuers from JWT_ISSUERS, each with its JWKS and optionally its audience and tenant claim', () => {
+    const issuers = [
+      {
+        issuer: 'https://a.auth0.test/',
+        jwksUrl: 'https://a.auth0.test/.well-known/jwks.json',
+        tenantClaim: 'https://x.test/tenant',
+      },
+      {
+        issuer: 'https://clerk.b.test',
+        jwksUrl: 'https://clerk.b.test/.well-known/jwks.json',
+        audience: 'api',
+        tenantClaim: '/o/slg',
+      },
+    ];
+    expect(loadConfig({ JWT_ISSUERS: JSON.stringify(issuers) }).jwt.issuers).toEqual(issuers);
+    expect(loadConfig({}).jwt.issuers).toBeUndefined();
+  });
+
+  it('refuses a JWT_ISSUERS it cannot read unambiguously', () => {
+    const one = { issuer: 'https://a.test/', jwksUrl: 'https://a.test/jwks.json' };
+    const bad = [
+      'not json',
+      '[]',
+      JSON.stringify([{ issuer: 'https://a.test/' }]),
+      JSON.stringify([{ ...one, jwksUrl: 'ftp://a.test/jwks.json' }]),
+      JSON.stringify([one, one]),
+      JSON.stringify([{ ...one, tenantClaim: '/o//x' }]),
+      JSON.stringify([{ ...one, audiences: 'typo' }]),
+    ];
+    for (const value of bad) expect(() => loadConfig({ JWT_ISSUERS: value }), value).toThrow(/JWT_ISSUERS/);
+    // The simple form beside the list would be silently ignored: refused instead.
+    expect(() => loadConfig({ JWT_ISSUERS: JSON.stringify([one]), JWT_JWKS_URL: 'https://b.test/jwks.json' })).toThrow(
+      /JWT_JWKS_URL: not with JWT_ISSUERS/,
+    );
+    expect(() => loadConfig({ JWT_ISSUERS: JSON.stringify([one]), JWT_ISSUER: 'https://b.test/' })).toThrow(
+      /JWT_ISSUER: not with JWT_ISSUERS/,
+    );
+  });
+
+  it('takes a tenant claim by name or JSON Pointer, and just-in-time users off unless asked', () => {
+    expect(loadConfig({ JWT_TENANT_CLAIM: 'https://tenantgraph.example/tenant' }).jwt.tenantClaim).toBe(
+      'https://tenantgraph.example/tenant',
+    );
+    expect(loadConfig({ JWT_TENANT_CLAIM: '/org/id' }).jwt.tenantClaim).toBe('/org/id');
+    expect(() => loadConfig({ JWT_TENANT_CLAIM: '/org//id' })).toThrow(/JWT_TENANT_CLAIM/);
+    expect(loadConfig({}).jwt).toMatchObject({ jitUsers: false, jitEmailClaim: 'email' });
+    expect(loadConfig({ JIT_USERS: 'true', JIT_EMAIL_CLAIM: 'https://x.test/email' }).jwt).toMatchObject({
+      jitUsers: true,
+      jitEmailClaim: 'https://x.test/email',
+    });
+  });
+  it('development keeps its conveniences: local key, GraphiQL, introspection, any origin, migrations at start', () => {
+    expect(loadConfig({})).toMatchObject({
+      production: false,
+      devSigningKey: true,
+      graphiql: true,
+      introspection: true,
+      corsOrigins: '*',
+      migrateOnStart: true,
+    });
+  });
+
+  it('production refuses to start without an issuer, naming the setting and the opt-in', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /JWT_JWKS_URL: required when NODE_ENV=production.*ALLOW_DEV_SIGNING_KEY/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_SIGNING_KEY: 'true' }).devSigningKey).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' }).devSigningKey).toBe(false);
+    // Several issuers, each with its key set, are real issuers too.
+    const issuers = JSON.stringify([{ issuer: 'https://a.test/', jwksUrl: 'https://a.test/jwks.json' }]);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_ISSUERS: issuers }).devSigningKey).toBe(false);
+  });
+
+  it('production turns off GraphiQL, introspection, cross-origin access and demo data unless asked for', () => {
+    const production = { NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' };
+    expect(loadConfig(production)).toMatchObject({
+      production: true,
+      graphiql: false,
+      introspection: false,
+      corsOrigins: [],
+      seedDemo: false,
+      migrateOnStart: true, // the embedded database has no one else to migrate it
+    });
+    expect(loadConfig({ ...production, DATABASE_URL: 'postgres://x@h/db' }).migrateOnStart).toBe(false);
+    expect(loadConfig({ ...production, GRAPHIQL: 'true', INTROSPECTION: 'true', MIGRATE_ON_START: 'true' })).toMatchObject({
+      graphiql: true,
+      introspection: true,
+      migrateOnStart: true,
+    });
+    expect(() => loadConfig({ ...production, SEED_DEMO: 'true' })).toThrow(/SEED_DEMO: demo data is never seeded/);
+  });
+
+  it('CORS_ORIGINS is a list of origins, or * for any', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example, https://admin.example:8443/' }).corsOrigins).toEqual([
+      'https://app.example',
+      'https://admin.example:8443',
+    ]);
+    expect(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_SIGNING_KEY: '1', CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(() => loadConfig({ CORS_ORIGINS: 'app.example' })).toThrow(/CORS_ORIGINS/);
+  });
 });

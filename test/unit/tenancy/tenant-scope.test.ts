@@ -142,8 +142,12 @@ describe('TenantScope construction', () => {
     const project = task?.fields.find((field) => field.name === 'project');
     if (!project) throw new Error('fixture: Task.project missing');
     (project as { relationFromFields?: string[] }).relationFromFields = ['projectId'];
-    expect(() => new TenantScope({ datamodel: broken, sharedModels: { Tenant: (id) => ({ id }), User: () => ({}) } })).toThrow(
-      /Task.project → Project must include tenantId/,
-    );
+    expect(
+      () =>
+        new TenantScope({
+          datamodel: broken,
+          sharedModels: { Tenant: (id) => ({ id }), User: () => ({}), UserIdentity: () => ({}) },
+        }),
+    ).toThrow(/Task.project → Project must include tenantId/);
   });
 });

@@ -1,0 +1,38 @@
+import type { Config } from '../config/config.js';
+import type { Logger } from '../observability/logger.js';
+import { HeavyLane } from './heavy-lane.js';
+import type { HeavyWorkerData } from './heavy-query.js';
+import { siblingModule, startModuleWorker } from './module-worker.js';
+
+/** Heap the worker may use: a runaway query ends the worker (and the queries it held), never the server. */
+const WORKER_HEAP_MB = 512;
+/** How much lower than the main thread the worker runs (Linux niceness, 0–19). */
+const WORKER_NICENESS = 10;
+/** Heavy queries one tenant may have waiting at once; more are refused as RATE_LIMITED. */
+const QUEUE_PER_TENANT = 20;
+
+/** The heavy lane as configured: one worker thread over `databaseUrl`. */
+export function startHeavyLane(options: { config: Config; databaseUrl: string; logger: Logger }): HeavyLane {
+  const { config, databaseUrl, logger } = options;
+  const workerData: HeavyWorkerData = {
+    databaseUrl,
+    concurrency: config.heavyQueries.concurrency,
+    clientWaitMs: config.databaseClientWaitMs,
+    logLevel: config.logLevel,
+    niceness: WORKER_NICENESS,
+  };
+  return new HeavyLane({
+    startWorker: () =>
+      startModuleWorker(siblingModule('query-worker', import.meta.url), {
+        workerData,
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      }),
+    turns: {
+      concurrency: config.heavyQueries.concurrency,
+      perTenant: config.heavyQueries.perTenant,
+      waitMs: config.databaseClientWaitMs,
+      queuePerTenant: QUEUE_PER_TENANT,
+    },
+    logger,
+  });
+}

@@ -1,0 +1,48 @@
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { HeavyLane, HeavyLaneUnavailableError } from '../../../src/heavy-queries/heavy-lane.js';
+import type { HeavyQuery } from '../../../src/heavy-queries/heavy-query.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { counterValue } from '../../../src/observability/metrics.js';
+
+// A stand-in worker (a real thread) that answers each query with its document, and ends itself on
+// the document "crash" — what an out-of-memory query or a bug in the worker does.
+const WORKER = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ id, query }) => {
+  if (query.document === 'crash') process.exit(3);
+  setTimeout(() => parentPort.postMessage({ id, answer: { body: JSON.stringify({ data: query.document }) } }), 20);
+});`;
+
+const query = (document: string, tenantId = 't1'): HeavyQuery => ({
+  tenant: { tenantId, tenantSlug: tenantId, userId: 'u', role: 'VIEWER', requestId: 'r' },
+  profile: undefined,
+  tokenExpiresAt: undefined,
+  document,
+  variables: undefined,
+  operationName: undefined,
+  maxCost: 1,
+});
+
+describe('the heavy lane', () => {
+  it('fails only the queries a dead worker held, with a retryable error, and starts another', async () => {
+    const lane = new HeavyLane({
+      startWorker: () => new Worker(WORKER, { eval: true }),
+      turns: { concurrency: 4, perTenant: 4, waitMs: 5_000, queuePerTenant: 10 },
+      logger: createLogger('silent'),
+      restartDelayMs: 10,
+    });
+    try {
+      expect((await lane.run(query('first'))).body).toBe('{"data":"first"}');
+      const restarts = counterValue('heavy_worker_restart');
+      const held = lane.run(query('held'));
+      await expect(lane.run(query('crash'))).rejects.toBeInstanceOf(HeavyLaneUnavailableError);
+      await expect(held).rejects.toBeInstanceOf(HeavyLaneUnavailableError);
+      expect(counterValue('heavy_worker_restart')).toBe(restarts + 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await lane.run(query('after'))).body).toBe('{"data":"after"}');
+    } finally {
+      await lane.close();
+    }
+  });
+});
