@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AdminError } from '../admin/admin-errors.js';
-import type { Config } from '../config/config.js';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import type { Database } from '../db/create-database.js';
 import { DatabaseInUseError, lockHolder } from '../db/data-dir-lock.js';
 import type { RegistryChange } from '../db/registry-notifications.js';
@@ -21,7 +20,10 @@ export async function runCli(
   argv: string[],
   out: Print = (line) => process.stdout.write(`${line}\n`),
   err: Print = (line) => process.stderr.write(`${line}\n`),
-  options: { serverWaitMs?: number } = {},
+  options: {
+    /** How long to wait for a server that holds the database to open its admin socket (15 s). */
+    serverWaitMs?: number;
+  } = {},
 ): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
