@@ -12,9 +12,10 @@ import { clientError } from './errors/error-codes.js';
 import { startHeavyLane } from './heavy-queries/start-heavy-lane.js';
 import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
+import { runInRequestScope } from './observability/request-scope.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { corsAllowList } from './plugins/cors-allow-list.js';
-import { createErrorMask } from './plugins/mask-error.js';
+import { createErrorMask, isReported } from './plugins/mask-error.js';
 import { createMemoryDocumentStore, type PersistedDocumentStore } from './plugins/persisted-document-store.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
 import { useHeavyLane } from './plugins/use-heavy-lane.js';
@@ -23,7 +24,7 @@ import { useNoIntrospection } from './plugins/use-no-introspection.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
-import { useRequestId } from './plugins/use-request-id.js';
+import { requestIdFrom, useRequestId } from './plugins/use-request-id.js';
 import { useTenantScope } from './plugins/use-tenant-scope.js';
 import { createTenantPubSub, type PubSubEventTarget, type TenantPubSub } from './pubsub/tenant-pubsub.js';
 import { createRequestContext, type GraphQLContext } from './schema/context.js';
@@ -135,7 +136,12 @@ export function createApp(deps: AppDependencies): App {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
       warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.error(args.map(String).join(' ')),
+      // Yoga logs at error level every error the mask replaced, client mistakes included, and with
+      // no word of the request: the mask has already logged those, at their level, with the id.
+      error: (...args) => {
+        if (args.length === 1 && isReported(args[0])) return;
+        logger.error(args.map(String).join(' '));
+      },
     },
     maskedErrors: { maskError: createErrorMask(logger) },
     graphiql: config.graphiql && {
@@ -220,7 +226,8 @@ export function createApp(deps: AppDependencies): App {
       respond(response, 404, { errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
       return;
     }
-    void yoga(request, response);
+    const header = request.headers['x-request-id'];
+    void runInRequestScope(requestIdFrom(Array.isArray(header) ? header[0] : header), () => yoga(request, response));
   });
 
   // A client that trickles its headers or body holds a socket: give it a bounded time to finish

@@ -1,8 +1,10 @@
+import { serveAdminSocket } from './admin/admin-socket-server.js';
 import { createApp } from './app.js';
 import { loadOrCreateDevSigningKey } from './auth/dev-signing-key.js';
 import { issueDevToken } from './auth/issue-token.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import { trustedIssuers } from './auth/trusted-issuers.js';
+import { runCommandLine } from './cli/run-cli.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { describeUrl, reasonOf, StartupError } from './config/startup-error.js';
 import { createDatabase } from './db/create-database.js';
@@ -98,6 +100,14 @@ async function main(): Promise<void> {
       }
       throw error;
     });
+    // The embedded database serves this process only: `npm run cli` hands its commands to it.
+    const stopAdmin = database.dataDir
+      ? await serveAdminSocket({
+          dataDir: database.dataDir,
+          logger,
+          run: (argv, out, err) => runCommandLine(argv, { config, database }, out, err),
+        })
+      : undefined;
     logger.info({ url }, 'tenantgraph is listening');
     if (tokens.length > 0) {
       process.stdout.write(
@@ -109,6 +119,7 @@ async function main(): Promise<void> {
 
     const shutdown = async (signal: string) => {
       logger.info({ signal }, 'shutting down');
+      await stopAdmin?.();
       await app.stop();
       await stopListening();
       await redis?.close();

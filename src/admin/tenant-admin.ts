@@ -115,6 +115,62 @@ export async function changeMemberRole(prisma: PrismaClient, userEmail: string, 
   return { user, tenant, role: memberRole };
 }
 
+export function listUsers(prisma: PrismaClient) {
+  return prisma.user.findMany({ orderBy: { email: 'asc' }, include: { _count: { select: { memberships: true } } } });
+}
+
+export async function listMembers(prisma: PrismaClient, tenantSlug: string) {
+  const tenant = await requireTenant(prisma, tenantSlug);
+  const memberships = await prisma.membership.findMany({
+    where: { tenantId: tenant.id },
+    include: { user: true },
+    orderBy: { user: { email: 'asc' } },
+  });
+  return { tenant, memberships };
+}
+
+/**
+ * The membership a token for `user` in `tenant` needs: the server resolves every request to one, so
+ * a token without it would only ever be refused.
+ */
+export async function requireMembership(prisma: PrismaClient, user: User, tenant: Tenant) {
+  const membership = await prisma.membership.findUnique({ where: { tenantId_userId: { tenantId: tenant.id, userId: user.id } } });
+  if (!membership) {
+    throw new AdminError(
+      `${user.email} is not a member of ${tenant.slug}, so the server would refuse the token; add them first: member add ${user.email} ${tenant.slug} --role <ROLE>`,
+    );
+  }
+  return membership;
+}
+
+/**
+ * A new tenant with its first owner, in one step: the user is the existing one with that email, or
+ * a new one. Every input is checked before anything is written, and the tenant and the membership
+ * are written together, so a refused bootstrap leaves no tenant behind.
+ */
+export async function bootstrapTenant(
+  prisma: PrismaClient,
+  input: { slug: string; name?: string; plan?: string; ownerEmail: string },
+): Promise<{ tenant: Tenant; owner: User; ownerCreated: boolean }> {
+  const data = {
+    slug: parse(slug, input.slug, 'slug'),
+    name: parse(name, input.name ?? input.slug, 'name'),
+    plan: parse(plan, input.plan ?? 'free', 'plan'),
+  };
+  const ownerEmail = parse(email, input.ownerEmail, 'owner').toLowerCase();
+  if (await prisma.tenant.findUnique({ where: { slug: data.slug } })) {
+    throw new AdminError(`a tenant with slug ${data.slug} already exists`);
+  }
+  const existing = await prisma.user.findUnique({ where: { email: ownerEmail } });
+  const owner = existing ?? (await addUser(prisma, { email: ownerEmail }));
+  const tenant = await prisma.$transaction(async (tx) => {
+    const created = await tx.tenant.create({ data });
+    await tx.membership.create({ data: { tenantId: created.id, userId: owner.id, role: 'OWNER' } });
+    return created;
+  });
+  return { tenant, owner, ownerCreated: !existing };
+}
+
 export async function requireTenant(prisma: PrismaClient, tenantSlug: string): Promise<Tenant> {
   const tenant = await prisma.tenant.findUnique({ where: { slug: parse(slug, tenantSlug, 'tenant') } });
   if (!tenant) throw new AdminError(`no tenant with slug ${tenantSlug}`);

@@ -2,10 +2,14 @@ import { AdminError } from '../admin/admin-errors.js';
 import {
   addMember,
   addUser,
+  bootstrapTenant,
   changeMemberRole,
   createTenant,
+  listMembers,
   listTenants,
+  listUsers,
   removeMember,
+  requireMembership,
   requireTenant,
   requireUser,
   setTenantStatus,
@@ -20,14 +24,39 @@ import type { RegistryChange } from '../db/registry-notifications.js';
 export interface CommandContext {
   config: Config;
   database: Database;
-  /** Flags after the command words: --name, --plan, --role, --user, --tenant, --ttl, --subject, --issuer. */
+  /** Flags after the command words: --name, --plan, --role, --user, --tenant, --ttl, --subject, --issuer, --owner. */
   flags: Record<string, string | undefined>;
   out: (line: string) => void;
+  /** Notes for the operator that are not the command's result (stdout stays pipeable). */
+  err: (line: string) => void;
   /** Tells running servers (PostgreSQL NOTIFY, and Redis when configured) that the registry changed. */
   notify: (change: RegistryChange) => Promise<void>;
 }
 
 type Command = (args: string[], context: CommandContext) => Promise<void>;
+
+const TTL = /^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/;
+
+/** Rows under a header, tab-separated: readable in a terminal, and `cut -f` still works. */
+function table(out: (line: string) => void, header: string[], rows: string[][]): void {
+  out(header.join('\t'));
+  for (const row of rows) out(row.join('\t'));
+}
+
+async function devToken(config: Config, userId: string, tenantSlug: string, ttl: string): Promise<string> {
+  const key = await loadOrCreateDevSigningKey(config.dataDir);
+  return issueDevToken(key, { ...config.jwt, userId, tenant: tenantSlug, ttl });
+}
+
+function checkTokenSettings(config: Config, ttl: string): void {
+  if (!usesDevSigner(config.jwt)) {
+    const setting = config.jwt.issuers
+      ? 'JWT_ISSUERS is set: tokens come from those issuers'
+      : 'JWT_JWKS_URL is set: tokens come from that issuer';
+    throw new AdminError(`${setting}, not from the development key`);
+  }
+  if (!TTL.test(ttl)) throw new AdminError('--ttl is a duration such as 30m, 12h or 7d');
+}
 
 function need(args: string[], count: number, usage: string): string[] {
   if (args.length !== count) throw new AdminError(`usage: ${usage}`);
@@ -51,15 +80,41 @@ export const COMMANDS: Record<string, Command> = {
       `created tenant ${tenant.slug}\n  id:     ${tenant.id}\n  name:   ${tenant.name}\n  plan:   ${tenant.plan}\n  status: ${tenant.status}`,
     );
   },
+  'tenant bootstrap': async (args, { config, database, flags, out }) => {
+    const usage = 'tenant bootstrap <slug> --owner <email> [--name <name>] [--plan <plan>] [--ttl <duration>]';
+    const [slug] = need(args, 1, usage);
+    if (!flags.owner) throw new AdminError(`usage: ${usage}`);
+    const ttl = flags.ttl ?? '1h';
+    const tokens = usesDevSigner(config.jwt);
+    if (tokens) checkTokenSettings(config, ttl);
+    const { tenant, owner, ownerCreated } = await bootstrapTenant(database.prisma, {
+      slug: slug ?? '',
+      name: flags.name,
+      plan: flags.plan,
+      ownerEmail: flags.owner,
+    });
+    out(`created tenant ${tenant.slug} (${tenant.id}), plan ${tenant.plan}`);
+    out(`${ownerCreated ? 'created user' : 'existing user'} ${owner.email} (${owner.id}) is its OWNER`);
+    // With an external issuer the owner signs in there; the tenant and membership are what it needs.
+    if (tokens) out(`token (${ttl}):\n${await devToken(config, owner.id, tenant.slug, ttl)}`);
+  },
   'tenant suspend': tenantStatus('SUSPENDED'),
   'tenant activate': tenantStatus('ACTIVE'),
   'tenant list': async (args, { database, out }) => {
     need(args, 0, 'tenant list');
     const tenants = await listTenants(database.prisma);
-    if (tenants.length === 0) out('no tenants');
-    for (const tenant of tenants) {
-      out(`${tenant.slug}\t${tenant.id}\t${tenant.status}\t${tenant.plan}\t${tenant._count.memberships} members\t${tenant.name}`);
-    }
+    table(
+      out,
+      ['SLUG', 'ID', 'STATUS', 'PLAN', 'MEMBERS', 'NAME'],
+      tenants.map((tenant) => [
+        tenant.slug,
+        tenant.id,
+        tenant.status,
+        tenant.plan,
+        String(tenant._count.memberships),
+        tenant.name,
+      ]),
+    );
   },
   'user add': async (args, { config, database, flags, notify, out }) => {
     const [email] = need(args, 1, 'user add <email> [--name <name>] [--subject <sub> [--issuer <iss>]]');
@@ -92,26 +147,38 @@ export const COMMANDS: Record<string, Command> = {
     await notify({ tenantId: changed.tenant.id, userId: changed.user.id });
     out(`${changed.user.email} is now ${changed.role} of ${changed.tenant.slug}`);
   },
-  'token issue': async (args, { config, database, flags, out }) => {
+  'user list': async (args, { database, out }) => {
+    need(args, 0, 'user list');
+    const users = await listUsers(database.prisma);
+    table(
+      out,
+      ['EMAIL', 'ID', 'MEMBERSHIPS', 'NAME'],
+      users.map((user) => [user.email, user.id, String(user._count.memberships), user.name]),
+    );
+  },
+  'member list': async (args, { database, out }) => {
+    const [slug] = need(args, 1, 'member list <tenant-slug>');
+    const { memberships } = await listMembers(database.prisma, slug ?? '');
+    table(
+      out,
+      ['EMAIL', 'ROLE', 'USER ID', 'NAME'],
+      memberships.map((membership) => [membership.user.email, membership.role, membership.user.id, membership.user.name]),
+    );
+  },
+  'token issue': async (args, { config, database, flags, out, err }) => {
     need(args, 0, 'token issue --user <email> --tenant <slug> [--ttl <duration>]');
-    if (!usesDevSigner(config.jwt)) {
-      const setting = config.jwt.issuers
-        ? 'JWT_ISSUERS is set: tokens come from those issuers'
-        : 'JWT_JWKS_URL is set: tokens come from that issuer';
-      throw new AdminError(`${setting}, not from the development key`);
-    }
+    const ttl = flags.ttl ?? '1h';
+    checkTokenSettings(config, ttl);
     if (!flags.user || !flags.tenant)
       throw new AdminError('usage: token issue --user <email> --tenant <slug> [--ttl <duration>]');
-    const ttl = flags.ttl ?? '1h';
-    if (!/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/.test(ttl)) {
-      throw new AdminError('--ttl is a duration such as 30m, 12h or 7d');
-    }
     const [user, tenant] = await Promise.all([
       requireUser(database.prisma, flags.user),
       requireTenant(database.prisma, flags.tenant),
     ]);
-    const key = await loadOrCreateDevSigningKey(config.dataDir);
-    out(await issueDevToken(key, { ...config.jwt, userId: user.id, tenant: tenant.slug, ttl }));
+    await requireMembership(database.prisma, user, tenant);
+    if (tenant.status !== 'ACTIVE')
+      err(`note: ${tenant.slug} is ${tenant.status}; the server refuses its tokens until it is activated`);
+    out(await devToken(config, user.id, tenant.slug, ttl));
   },
 };
 
@@ -128,6 +195,7 @@ function defaultIssuer(config: CommandContext['config']): string {
 export const USAGE = `usage: npm run cli -- <command>
 
   tenant create <slug> [--name <name>] [--plan <plan>]
+  tenant bootstrap <slug> --owner <email> [--name <name>] [--plan <plan>] [--ttl <duration>]
   tenant suspend <slug>
   tenant activate <slug>
   tenant list
@@ -137,6 +205,9 @@ export const USAGE = `usage: npm run cli -- <command>
   member add <email> <tenant-slug> --role <OWNER|ADMIN|MEMBER|VIEWER>
   member remove <email> <tenant-slug>
   member role <email> <tenant-slug> <OWNER|ADMIN|MEMBER|VIEWER>
+  member list <tenant-slug>
+  user list
   token issue --user <email> --tenant <slug> [--ttl <duration>]   (prints the token alone)
 
-Uses DATABASE_URL when set, otherwise the embedded database in DATA_DIR (default ./.data).`;
+Add --help to any command for what it does. Uses DATABASE_URL when set, otherwise the embedded
+database in DATA_DIR (default ./.data) — through the running server when \`npm start\` holds it.`;

@@ -23,9 +23,17 @@ function isAlive(pid: number): boolean {
   }
 }
 
+const lockPath = (dataDir: string) => join(dataDir, 'tenantgraph.lock');
+
+/** The pid of the live process holding the embedded database in `dataDir`, if one does. */
+export async function lockHolder(dataDir: string): Promise<number | undefined> {
+  const pid = Number.parseInt(await readFile(lockPath(dataDir), 'utf8').catch(() => ''), 10);
+  return Number.isInteger(pid) && isAlive(pid) ? pid : undefined;
+}
+
 /** An exclusive, pid-stamped lock file; a stale one (its process is gone) is taken over. */
 export async function acquireDataDirLock(dataDir: string): Promise<{ release(): Promise<void> }> {
-  const path = join(dataDir, 'tenantgraph.lock');
+  const path = lockPath(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(path, 'wx');

@@ -8,13 +8,21 @@ import {
   isRecordNotFound,
   isRlsViolation,
 } from '../errors/database-errors.js';
-import { ErrorCode, genericMessage } from '../errors/error-codes.js';
+import { ErrorCode, type FieldProblem, genericMessage } from '../errors/error-codes.js';
 import { originOf } from '../errors/error-origin.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
 import { peekTenant } from '../tenancy/tenant-context.js';
 
 const CLIENT_CODES = new Set(Object.keys(ErrorCode));
+
+/** Errors the mask has logged itself (at their level, with the request id): Yoga need not again. */
+const reported = new WeakSet<object>();
+
+/** Whether the mask already logged `error`; Yoga's logger skips those (app.ts). */
+export function isReported(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && reported.has(error);
+}
 
 /**
  * Yoga's error mask: our own coded errors and GraphQL's own (syntax, validation) pass; database and
@@ -23,13 +31,33 @@ const CLIENT_CODES = new Set(Object.keys(ErrorCode));
  * when only the database caught it), never at error: error level is for the server's own faults.
  */
 export function createErrorMask(logger: Logger) {
+  const mask = maskWith(logger);
   return (error: unknown): Error => {
-    if (!isGraphQLError(error)) return coded(undefined, 'INTERNAL_SERVER_ERROR');
+    const masked = mask(error);
+    if (masked !== error && typeof error === 'object' && error !== null) reported.add(error);
+    return masked;
+  };
+}
+
+function maskWith(logger: Logger) {
+  return (error: unknown): Error => {
+    if (!isGraphQLError(error)) {
+      logger.error({ requestId: peekTenant()?.requestId, err: error }, 'unexpected error');
+      return coded(undefined, 'INTERNAL_SERVER_ERROR');
+    }
     const original = error.originalError;
     // The mask runs after the execution's tenant context has ended: the request id comes from the
     // error itself when it was raised in a resolver (see error-origin.ts).
     const origin = originOf(original) ?? originOf(error) ?? peekTenant();
     const requestId = origin?.requestId;
+    // A variable that does not coerce to its type (a bad DateTime, an Int out of range) or a
+    // required one left out is the client's input: GraphQL's message names the variable and the
+    // expected type, nothing more.
+    const variable = !error.path && error.extensions?.code === undefined ? variableProblem(error.message) : undefined;
+    if (variable) {
+      logger.info({ requestId, fields: [variable] }, 'bad user input');
+      return coded(error, 'BAD_USER_INPUT', error.message, undefined, [variable]);
+    }
     if (!original || isGraphQLError(original)) {
       const code = (isGraphQLError(original) ? original : error).extensions?.code;
       if (!original || (typeof code === 'string' && CLIENT_CODES.has(code))) {
@@ -39,12 +67,6 @@ export function createErrorMask(logger: Logger) {
         }
         return error;
       }
-    }
-    // A variable that does not coerce to its type (a bad DateTime, an Int out of range) is the
-    // client's input: GraphQL's message names the variable and the expected type, nothing more.
-    if (!error.path && error.message.startsWith('Variable "$')) {
-      logger.info({ requestId, reason: error.message }, 'bad user input');
-      return coded(error, 'BAD_USER_INPUT', error.message);
     }
     // Pothos refuses malformed cursors, page sizes and global ids with its own validation error
     // (the argument guard refuses the ones we know of first, naming the argument).
@@ -67,7 +89,10 @@ export function createErrorMask(logger: Logger) {
       logger.warn({ requestId, err: original, path: error.path }, 'database unavailable');
       return coded(error, 'UNAVAILABLE', undefined, { status: 503, headers: { 'retry-after': '1' } });
     }
-    if (isRecordNotFound(original)) return coded(error, 'NOT_FOUND');
+    if (isRecordNotFound(original)) {
+      logger.debug({ requestId, path: error.path }, 'record not found');
+      return coded(error, 'NOT_FOUND');
+    }
     if (isConstraintViolation(original)) {
       logger.info({ requestId, path: error.path, code: databaseCode(original) }, 'bad user input');
       return coded(error, 'BAD_USER_INPUT');
@@ -88,15 +113,39 @@ function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error);
 }
 
+/**
+ * The variable a coercion error is about, as the `fields` of BAD_USER_INPUT: `$input.title` for a
+ * field of an input object, `$first` for a whole variable. graphql-js words these errors as
+ * `Variable "$x" got invalid value … [at "x.path"]; reason`, `… of required type "T" was not
+ * provided.` and `… of non-null type "T" must not be null.`
+ */
+function variableProblem(message: string): FieldProblem | undefined {
+  const name = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" /.exec(message)?.[1];
+  if (!name) return undefined;
+  const invalid = /^Variable "\$[^"]+" got invalid value [\s\S]*?(?: at "([^"]+)")?; ([\s\S]*)$/.exec(message);
+  if (invalid) {
+    const reason = invalid[2] ?? 'is not a valid value of its type';
+    // A field missing from, or unknown to, an input object is named inside it.
+    const inner = /^Field "([_A-Za-z][_0-9A-Za-z]*)" (of required type .* was not provided|is not defined by type .*)\.$/.exec(
+      reason,
+    );
+    return { field: `$${invalid[1] ?? name}${inner ? `.${inner[1]}` : ''}`, message: reason };
+  }
+  if (/ was not provided\.$/.test(message)) return { field: `$${name}`, message: 'must be given' };
+  if (/ must not be null\.$/.test(message)) return { field: `$${name}`, message: 'must not be null' };
+  return { field: `$${name}`, message: 'is not a valid value of its type' };
+}
+
 function coded(
   error: GraphQLError | undefined,
   code: ErrorCode,
   message = genericMessage(code),
   http?: { status: number; headers?: Record<string, string> },
+  fields?: FieldProblem[],
 ): GraphQLError {
   return createGraphQLError(message ?? 'Unexpected error', {
     nodes: error?.nodes,
     path: error?.path,
-    extensions: http ? { code, http } : { code },
+    extensions: { code, ...(http ? { http } : {}), ...(fields ? { fields } : {}) },
   });
 }

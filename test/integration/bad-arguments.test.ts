@@ -12,7 +12,8 @@ let server: TestServer;
 let a: TenantFixture;
 let b: TenantFixture;
 let token: string;
-const { logger, lines: logLines } = capturedLogs();
+// Debug: Yoga's own lines are written too, and must name their request like ours.
+const { logger, lines: logLines } = capturedLogs('debug');
 
 beforeAll(async () => {
   // The registry answers stay warm for the whole file (a slow machine outlived the default 5 s
@@ -145,12 +146,16 @@ describe('page sizes', () => {
     );
   });
 
-  it('first above the maximum is not refused: the page is cut to 100, as documented (request-hygiene.test.ts counts it)', async () => {
+  it('first or last above the maximum of 100 is BAD_USER_INPUT naming the argument, not a page quietly cut', async () => {
+    await expectRefused('{ projects(first: 100000) { totalCount } }', [{ field: 'first', message: 'must be at most 100' }]);
+    await expectRefused(
+      'query($n: Int) { tasks(last: $n) { totalCount } }',
+      [{ field: 'last', message: 'must be at most 100' }],
+      { variables: { n: 101 } },
+    );
     const { body } = await server.request<{ projects: { edges: unknown[] } }>(
-      '{ projects(first: 1000) { edges { node { id } } } }',
-      {
-        token,
-      },
+      '{ projects(first: 100) { edges { node { id } } } }',
+      { token },
     );
     expect(body.errors).toBeUndefined();
     expect(body.data?.projects.edges).toHaveLength(2);
@@ -232,6 +237,39 @@ describe('NUL bytes in string arguments', () => {
   });
 });
 
+describe('variables that do not fit their type', () => {
+  it('are BAD_USER_INPUT naming the variable (and the field inside it), with nothing run', async () => {
+    const statements = server.database.statements.length;
+    const cases = [
+      ['query($n: Int) { projects(first: $n) { totalCount } }', { n: 'x' }, '$n'],
+      ['query($n: Int) { projects(first: $n) { totalCount } }', { n: 2 ** 31 }, '$n'],
+      ['query($id: ID!) { project(id: $id) { name } }', {}, '$id'],
+      [
+        'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
+        { input: { projectId: 'p', title: 7 } },
+        '$input.title',
+      ],
+      [
+        'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
+        { input: { title: 'no project' } },
+        '$input.projectId',
+      ],
+      [
+        'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+        { input: { name: 'n', owner: 'x' } },
+        '$input.owner',
+      ],
+    ] as const;
+    for (const [query, variables, field] of cases) {
+      const { status, body } = await server.request(query, { token, variables });
+      expect(status).toBe(200);
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', fields: [{ field, message: expect.any(String) }] });
+    }
+    expect(server.database.statements.slice(statements)).toEqual([]);
+  });
+});
+
 describe('logs', () => {
   it('record a client’s mistake below error level, with its request id', async () => {
     await expectRefused(`{ projects(after: "${base64('GPC:N:-5')}") { totalCount } }`, [{ field: 'after' }], {
@@ -251,6 +289,26 @@ describe('logs', () => {
       expect(lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
     }
     expect(logLines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+
+  it('name the request on every line written for it, Yoga’s own included, and keep coercion errors below error level', async () => {
+    const from = logLines.length;
+    const sent: [string, Record<string, unknown>][] = [
+      ['{ projects(first: 100000) { totalCount } }', {}],
+      ['query($n: Int) { projects(first: $n) { totalCount } }', { n: 'x' }],
+      [`{ projects(after: "${base64('GPC:J:{"not":"x"}')}") { totalCount } }`, {}],
+      ['{ projects(after: "x") { totalCount } }', {}],
+    ];
+    for (const [index, [query, variables]] of sent.entries()) {
+      const requestId = `bad-args-every-line-${index}`;
+      await server.request(query, { token, variables, headers: { 'x-request-id': requestId } });
+      const lines = logLines.slice(from).filter((line) => line.requestId === requestId);
+      expect(lines.some((line) => line.msg === 'bad user input')).toBe(true);
+    }
+    const written = logLines.slice(from);
+    expect(written.filter((line) => (line.level as number) <= 20).length).toBeGreaterThan(0); // Yoga's debug lines
+    expect(written.filter((line) => typeof line.requestId !== 'string')).toEqual([]);
+    expect(written.filter((line) => (line.level as number) >= 50)).toEqual([]);
   });
 });
 

@@ -1,4 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,11 +8,13 @@ import { createApp } from '../../src/app.js';
 import { loadOrCreateDevSigningKey } from '../../src/auth/dev-signing-key.js';
 import { issueDevToken } from '../../src/auth/issue-token.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
+import { COMMANDS } from '../../src/cli/commands.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createDatabase, type Database } from '../../src/db/create-database.js';
 import { listenForRegistryChanges, notifyRegistryPayload } from '../../src/db/registry-notifications.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { startServerProcess } from '../helpers/server-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 // The CLI against the suite's database: a fresh embedded data folder, or a fresh PostgreSQL database.
@@ -41,8 +45,29 @@ async function cli(...argv: string[]) {
     argv,
     (line) => out.push(line),
     (line) => err.push(line),
+    { serverWaitMs: 500 },
   );
   return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** `npm run cli` as a process of its own (as a person types it, without npm); resolves with its output and duration. */
+async function cliProcess(...argv: string[]) {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...argv], {
+    cwd: new URL('../..', import.meta.url),
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const [code] = await once(child, 'exit');
+  return { code: code as number, out: out.trim(), err: err.trim(), ms: Math.round(performance.now() - started) };
 }
 
 const openDatabase = (): Promise<Database> =>
@@ -75,7 +100,18 @@ describe('npm run cli', () => {
     const token = await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co', '--ttl', '10m');
     expect(token.code).toBe(0);
     expect(token.out).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-    expect((await cli('tenant', 'list')).out).toMatch(/^cli-co\t[0-9a-f-]{36}\tACTIVE\tpro\t1 members\tCLI Co$/m);
+    expect((await cli('tenant', 'list')).out.split('\n')).toEqual([
+      'SLUG\tID\tSTATUS\tPLAN\tMEMBERS\tNAME',
+      `cli-co\t${tenantId}\tACTIVE\tpro\t1\tCLI Co`,
+    ]);
+    expect((await cli('user', 'list')).out.split('\n')).toEqual([
+      'EMAIL\tID\tMEMBERSHIPS\tNAME',
+      `zoe@cli.test\t${userId}\t1\tZoe`,
+    ]);
+    expect((await cli('member', 'list', 'cli-co')).out.split('\n')).toEqual([
+      'EMAIL\tROLE\tUSER ID\tNAME',
+      `zoe@cli.test\tADMIN\t${userId}\tZoe`,
+    ]);
 
     const { database, app } = await serverOnSameDatabase();
     try {
@@ -114,7 +150,76 @@ describe('npm run cli', () => {
       code: 1,
       err: expect.stringContaining('--colour'),
     });
-    expect((await cli('tenant', 'list')).out.split('\n')).toHaveLength(1);
+    expect((await cli('member', 'list', 'no-such')).err).toBe('no tenant with slug no-such');
+    expect((await cli('tenant', 'list')).out.split('\n')).toHaveLength(2);
+  });
+
+  it('refuses a token for a user who is not a member of the tenant: the server would refuse it', async () => {
+    expect((await cli('user', 'add', 'outsider@cli.test')).code).toBe(0);
+    expect(await cli('token', 'issue', '--user', 'outsider@cli.test', '--tenant', 'cli-co')).toEqual({
+      code: 1,
+      out: '',
+      err: expect.stringMatching(/^outsider@cli\.test is not a member of cli-co.*member add outsider@cli\.test cli-co/),
+    });
+  });
+
+  it('bootstraps a tenant with its owner and a token the server accepts, in one call; a refused one writes nothing', async () => {
+    const result = await cli('tenant', 'bootstrap', 'boot-co', '--owner', 'Boss@Cli.test', '--name', 'Boot Co', '--ttl', '10m');
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(
+      /^created tenant boot-co \([0-9a-f-]{36}\), plan free\ncreated user boss@cli\.test \([0-9a-f-]{36}\) is its OWNER\ntoken \(10m\):\n[\w-]+\.[\w-]+\.[\w-]+$/,
+    );
+    const token = result.out.split('\n').at(-1) ?? '';
+    // An existing user is reused, not duplicated.
+    expect((await cli('tenant', 'bootstrap', 'boot-two', '--owner', 'zoe@cli.test')).out).toContain('existing user zoe@cli.test');
+
+    const before = { tenants: (await cli('tenant', 'list')).out, users: (await cli('user', 'list')).out };
+    expect(await cli('tenant', 'bootstrap', 'boot-co', '--owner', 'new@cli.test')).toMatchObject({
+      code: 1,
+      err: 'a tenant with slug boot-co already exists',
+    });
+    expect(await cli('tenant', 'bootstrap', 'fresh-co', '--owner', 'not-an-email')).toMatchObject({
+      code: 1,
+      err: 'owner: not a valid email address',
+    });
+    expect(await cli('tenant', 'bootstrap', 'fresh-co')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('--owner <email>'),
+    });
+    expect({ tenants: (await cli('tenant', 'list')).out, users: (await cli('user', 'list')).out }).toEqual(before);
+
+    const { database, app } = await serverOnSameDatabase();
+    try {
+      const response = await app.yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ viewer { role tenant { slug name } user { email } } }' }),
+      });
+      expect(await response.json()).toEqual({
+        data: { viewer: { role: 'OWNER', tenant: { slug: 'boot-co', name: 'Boot Co' }, user: { email: 'boss@cli.test' } } },
+      });
+    } finally {
+      await app.stop(100);
+      await database.close();
+    }
+  });
+
+  it('explains every command with --help, without touching the database', async () => {
+    // Held by another process that answers no admin commands: a command would fail, help does not.
+    const holder = process.env.TEST_DATABASE_URL ? undefined : await openDatabase();
+    try {
+      for (const name of Object.keys(COMMANDS)) {
+        const help = await cli(...name.split(' '), '--help');
+        expect(help.code, name).toBe(0);
+        expect(help.out, name).toMatch(new RegExp(`^usage: npm run cli -- ${name}\\b.*\\n\\n\\w`, 's'));
+      }
+      expect((await cli('tenant', 'create', '-h')).out).toContain('tenant create <slug>');
+      expect((await cli('--help')).out).toContain('member list <tenant-slug>');
+      expect((await cli('help')).code).toBe(0);
+      expect((await cli('member', '--help')).out.split('\n').filter((line) => line.startsWith('  member '))).toHaveLength(4);
+    } finally {
+      await holder?.close();
+    }
   });
 
   it('refuses to issue development tokens when an external issuer is configured', async () => {
@@ -220,7 +325,7 @@ describe('npm run cli', () => {
 
   // Each database has its own concurrency story; only the one under test is specified here.
   if (!process.env.TEST_DATABASE_URL)
-    it('says clearly when the embedded database is held by a running server', async () => {
+    it('says clearly when the embedded database is held by a process that answers no admin commands', async () => {
       const server = await openDatabase();
       try {
         const result = await cli('tenant', 'list');
@@ -231,6 +336,57 @@ describe('npm run cli', () => {
         await server.close();
       }
     });
+
+  if (!process.env.TEST_DATABASE_URL)
+    it('runs two commands at once on the embedded database: the second waits for the first to let it go', async () => {
+      const [one, two] = await Promise.all([
+        cliProcess('tenant', 'create', 'both-one'),
+        cliProcess('tenant', 'create', 'both-two'),
+      ]);
+      expect([one.code, two.code, one.err, two.err]).toEqual([0, 0, '', '']);
+      expect((await cli('tenant', 'list')).out).toMatch(/^both-one\t.*\n^both-two\t/m);
+    });
+
+  it('works while the server runs (npm start): commands reach its database, and its registry at once', async () => {
+    const server = await startServerProcess({
+      DATA_DIR: dataDir,
+      SEED_DEMO: 'false',
+      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    });
+    try {
+      if (!process.env.DATABASE_URL) {
+        // The admin channel is a socket in a folder only the data directory's owner may enter.
+        expect((await stat(join(dataDir, 'admin'))).mode & 0o777).toBe(0o700);
+        expect((await stat(join(dataDir, 'admin', 'cli.sock'))).isSocket()).toBe(true);
+      }
+      const boot = await cliProcess('tenant', 'bootstrap', 'live-co', '--owner', 'live@cli.test');
+      expect(boot).toMatchObject({ code: 0, err: '' });
+      const issued = await cliProcess('token', 'issue', '--user', 'live@cli.test', '--tenant', 'live-co');
+      const listed = await cliProcess('member', 'list', 'live-co');
+      // Not asserted (a loaded CI machine varies); printed so a run shows what a person would wait.
+      console.log(`with the server running: bootstrap ${boot.ms} ms, token issue ${issued.ms} ms, member list ${listed.ms} ms`);
+      expect(issued.code).toBe(0);
+      expect(listed.out.split('\n')[1]).toMatch(/^live@cli\.test\tOWNER\t/);
+      const ask = async (token: string) =>
+        (
+          await fetch(server.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: JSON.stringify({ query: '{ viewer { role tenant { slug } } }' }),
+          })
+        ).status;
+      expect(await ask(boot.out.split('\n').at(-1) ?? '')).toBe(200);
+      expect(await ask(issued.out)).toBe(200);
+
+      expect((await cli('member', 'remove', 'live@cli.test', 'live-co')).code).toBe(0);
+      const deadline = Date.now() + 2000;
+      while ((await ask(issued.out)) === 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await ask(issued.out)).toBe(403);
+      expect(server.lastResortLines()).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
 
   if (process.env.TEST_DATABASE_URL)
     it('reaches a running server’s registry at once through LISTEN/NOTIFY', async () => {

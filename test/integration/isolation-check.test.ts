@@ -39,9 +39,9 @@ describe('the start-up isolation check', () => {
 
   it('refuses a new tenant table that forgot its RLS, so the server will not start', async () => {
     database = await createTestDatabase();
-    await database.sql.exec('CREATE TABLE labels (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, name text)');
+    await database.sql.exec('CREATE TABLE unguarded_notes (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, body text)');
     await expect(prepareDatabase(database)).rejects.toBeInstanceOf(IsolationCheckError);
-    await expect(prepareDatabase(database)).rejects.toThrow(/labels does not ENABLE ROW LEVEL SECURITY/);
+    await expect(prepareDatabase(database)).rejects.toThrow(/unguarded_notes does not ENABLE ROW LEVEL SECURITY/);
   });
 
   it('refuses a policy that lets every tenant see every row', async () => {

@@ -21,6 +21,7 @@ import {
 import { badInput, type FieldProblem } from '../../errors/error-codes.js';
 import type { GraphQLContext } from '../context.js';
 import { assertPagesByUuid, isCursor } from './cursor.js';
+import { PAGE_SIZE } from './operation-cost.js';
 
 type AnyField = GraphQLField<unknown, unknown>;
 type Variables = GraphQLResolveInfo['variableValues'];
@@ -196,7 +197,11 @@ function findNul(value: unknown, path: string, add: (field: string, message: str
   }
 }
 
-/** What Pothos would refuse or pass on to Prisma unchecked; a page above the maximum is cut, not refused. */
+/**
+ * What Pothos would refuse or pass on to Prisma unchecked. A page above the maximum is refused too,
+ * rather than quietly cut: a client asking for 100000 rows learns the limit from the answer, as
+ * GitHub's and Shopify's APIs tell theirs.
+ */
 function checkPage(args: Record<string, unknown>, add: (field: string, message: string) => void): void {
   const { first, last, after, before } = args as {
     first?: number | null;
@@ -206,6 +211,8 @@ function checkPage(args: Record<string, unknown>, add: (field: string, message: 
   };
   if (first != null && first < 0) add('first', 'must not be negative');
   if (last != null && last < 0) add('last', 'must not be negative');
+  if (first != null && first > PAGE_SIZE.max) add('first', `must be at most ${PAGE_SIZE.max}`);
+  if (last != null && last > PAGE_SIZE.max) add('last', `must be at most ${PAGE_SIZE.max}`);
   for (const [name, cursor] of [
     ['after', after],
     ['before', before],
