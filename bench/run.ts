@@ -48,7 +48,13 @@ console.log(`database: ${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : 'embedded P
 const tenants = await seedBenchData(database);
 
 // DATABASE_URL also gives the server its heavy-query worker (PostgreSQL only), as in production.
-const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', NODE_ENV: 'production', DATABASE_URL: databaseUrl });
+const config = loadConfig({
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  NODE_ENV: 'production',
+  ALLOW_DEV_SIGNING_KEY: 'true',
+  DATABASE_URL: databaseUrl,
+});
 const devKey = await createDevSigningKey();
 const verifier = createTokenVerifier({ ...config.jwt, devKey });
 const app = createApp({ config, database, logger: createLogger('silent'), verifier });
