@@ -28,7 +28,8 @@ import { type ServerProcess, startServerProcess } from '../test/helpers/server-p
 import { startBaselineServer } from './baseline-server.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { seedManyTenants } from './many-tenants.js';
-import { POSTGRAPHILE_NESTED, startPostGraphilePeer } from './peer-postgraphile.js';
+import { asPostGraphile, asTenantgraph, body, type Operation, TENANTGRAPH } from './operations.js';
+import { startPostGraphilePeer } from './peer-postgraphile.js';
 import { BENCH_WRITE_TITLE, type BenchTenant, removeBenchWrites, seedBenchData, seedWideTenant } from './seed.js';
 import type { SocketJob } from './socket-load.js';
 
@@ -61,65 +62,58 @@ const app = createApp({ config, database, logger: createLogger('silent'), verifi
 const isolated = await app.start(0, '127.0.0.1');
 const baseline = await startBaselineServer({ config, database, verifier });
 const tokens = new Map<string, string>();
+// PostGraphile maps the tenant claim straight to app.tenant_id, so the peer's tokens carry the
+// tenant's id where tenantgraph's carry its slug: same key, same user, same tenant.
+const peerTokens = new Map<string, string>();
 for (const tenant of tenants) {
   tokens.set(tenant.id, await issueDevToken(devKey, { ...config.jwt, userId: tenant.ownerId, tenant: tenant.slug, ttl: '2h' }));
+  peerTokens.set(tenant.id, await issueDevToken(devKey, { ...config.jwt, userId: tenant.ownerId, tenant: tenant.id, ttl: '2h' }));
 }
 const tokenOf = (tenant: BenchTenant) => tokens.get(tenant.id) as string;
+const peerTokenOf = (tenant: BenchTenant) => peerTokens.get(tenant.id) as string;
 const [large, medium, small, tiny] = tenants as [BenchTenant, BenchTenant, BenchTenant, BenchTenant];
 const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)] as T;
-const body = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
 
 // --- Workloads -------------------------------------------------------------------------------------
 
-const NESTED = `{ projects(first: 20) { edges { node { name tasks(first: 20) { edges { node {
-  title assignee { name } comments { totalCount } } } } } } } }`;
-const POINT = 'query($id: ID!) { node(id: $id) { id ... on Task { title status } } }';
-const CREATE = 'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }';
-const UPDATE = 'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id status } }';
+const NESTED = TENANTGRAPH.nested;
+const POINT = TENANTGRAPH.point;
+const UPDATE = TENANTGRAPH.update;
 
-function pointReads(count: number): LoadJob['requests'] {
+function pointReads(count: number): Operation[] {
   return Array.from({ length: count }, (_, index) => {
     const caller = pick(tenants);
-    // One in four ids belongs to another tenant: the isolated server must answer null.
+    // One in four ids belongs to another tenant: the isolated server and the peer must answer null.
     const owner = index % 4 === 0 ? pick(tenants.filter((tenant) => tenant !== caller)) : caller;
-    return { token: tokenOf(caller), body: body(POINT, { id: encodeGlobalID('Task', pick(owner.taskIds)) }) };
+    return { kind: 'point', caller, taskId: pick(owner.taskIds) };
   });
 }
 
-function writes(count: number): LoadJob['requests'] {
-  return Array.from({ length: count }, (_, index) => {
-    const tenant = pick([large, medium, small]);
-    return {
-      token: tokenOf(tenant),
-      body:
-        index % 2 === 0
-          ? body(CREATE, {
-              input: { projectId: encodeGlobalID('Project', pick(tenant.projectIds)), title: `${BENCH_WRITE_TITLE} ${index}` },
-            })
-          : body(UPDATE, {
-              input: { id: encodeGlobalID('Task', pick(tenant.taskIds)), status: pick(['TODO', 'IN_PROGRESS', 'DONE']) },
-            }),
-    };
+function writes(count: number): Operation[] {
+  return Array.from({ length: count }, (_, index): Operation => {
+    const caller = pick([large, medium, small]);
+    return index % 2 === 0
+      ? { kind: 'create', caller, projectId: pick(caller.projectIds), title: `${BENCH_WRITE_TITLE} ${index}` }
+      : { kind: 'update', caller, taskId: pick(caller.taskIds), status: pick(['TODO', 'IN_PROGRESS', 'DONE'] as const) };
   });
 }
 
 /** Several tenants at once; the large one sends four requests in five (the noisy neighbour). */
-function mixed(count: number): LoadJob['requests'] {
-  return Array.from({ length: count }, (_, index) => {
-    const tenant = index % 5 === 4 ? pick([medium, small, tiny]) : large;
-    return index % 3 === 0
-      ? { token: tokenOf(tenant), body: body(NESTED) }
-      : { token: tokenOf(tenant), body: body(POINT, { id: encodeGlobalID('Task', pick(tenant.taskIds)) }) };
+function mixed(count: number): Operation[] {
+  return Array.from({ length: count }, (_, index): Operation => {
+    const caller = index % 5 === 4 ? pick([medium, small, tiny]) : large;
+    return index % 3 === 0 ? { kind: 'nested', caller } : { kind: 'point', caller, taskId: pick(caller.taskIds) };
   });
 }
 
 interface Workload {
   name: string;
-  requests: LoadJob['requests'];
+  /** Sent as they are to tenantgraph and the baseline, and in its own naming to the PostGraphile peer. */
+  operations: Operation[];
   /**
    * Heavy requests (~40 ms of server CPU each) measured with few connections and for longer: with
    * 16 in flight at ~600 ms each, the requests straddling a 5-second window's edges moved the
-   * count by ±10% from run to run.
+   * count by ±10%.
    */
   connections?: number;
   durationSeconds?: number;
@@ -129,62 +123,121 @@ interface Workload {
 
 const nestedWorkload: Workload = {
   name: '2 nested read 20×20',
-  requests: [large, medium].map((t) => ({ token: tokenOf(t), body: body(NESTED) })),
+  operations: [large, medium].map((caller): Operation => ({ kind: 'nested', caller })),
   connections: 4,
   durationSeconds: DURATION * 2,
 };
 const workloads: Workload[] = [
-  {
-    name: '1 viewer (context only)',
-    requests: tenants.map((t) => ({ token: tokenOf(t), body: body('{ viewer { role user { id } tenant { slug } } }') })),
-  },
+  { name: '1 viewer (context only)', operations: tenants.map((caller): Operation => ({ kind: 'viewer', caller })) },
   nestedWorkload,
-  { name: '3 point reads (¼ foreign ids)', requests: pointReads(500) },
-  { name: '4 writes (create + update)', requests: writes(500), after: () => removeBenchWrites(database) },
-  { name: '5 mixed, one noisy tenant', requests: mixed(500) },
+  { name: '3 point reads (¼ foreign ids)', operations: pointReads(500) },
+  { name: '4 writes (create + update)', operations: writes(500), after: () => removeBenchWrites(database) },
+  { name: '5 mixed, one noisy tenant', operations: mixed(500) },
 ];
+// BENCH_WORKLOADS=2,abuse runs only those (by the number or word their name starts with).
+const only = process.env.BENCH_WORKLOADS?.split(',').map((name) => name.trim());
+const selected = (name: string) => !only || only.some((prefix) => name.startsWith(prefix));
 
 // --- The peer: PostGraphile 5 on the same tables and policies (PostgreSQL only) ------------------------
 
 const peer = databaseUrl
   ? await startPostGraphilePeer({ databaseUrl, verifier, tenantClaim: config.jwt.tenantClaim })
   : undefined;
-const peerRequests: LoadJob['requests'] = [];
-for (const tenant of [large, medium]) {
-  // PostGraphile maps the claim straight to app.tenant_id, so its tokens carry the tenant's id.
-  const token = await issueDevToken(devKey, { ...config.jwt, userId: tenant.ownerId, tenant: tenant.id, ttl: '2h' });
-  peerRequests.push({ token, body: body(POSTGRAPHILE_NESTED) });
-}
+const PEER = 'PostGraphile 5 (peer)';
 
 // --- Correctness before speed ------------------------------------------------------------------------
 
-async function post(url: string, request: LoadJob['requests'][number]) {
+type Answer = { data?: Record<string, unknown> | null; errors?: unknown[] };
+async function post(url: string, request: LoadJob['requests'][number]): Promise<Answer> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${request.token}` },
     body: request.body,
   });
-  return (await response.json()) as { data?: { node?: unknown }; errors?: unknown[] };
+  return (await response.json()) as Answer;
 }
+const one = (requests: LoadJob['requests'] | undefined) => requests?.[0] as LoadJob['requests'][number];
+const failed = (what: string, answer: unknown) => new Error(`${what}: ${JSON.stringify(answer).slice(0, 300)}`);
+type TaskNode = { id: string; title: string; status: string } | null;
+
 if (peer) {
   for (const [index, tenant] of [large, medium].entries()) {
-    const answer = (await post(peer.url, peerRequests[index] as LoadJob['requests'][number])) as {
+    const answer = (await post(peer.url, one(asPostGraphile([{ kind: 'nested', caller: tenant }], peerTokenOf)))) as {
       data?: { allProjects: { nodes: { tasksByTenantIdAndProjectId: { nodes: unknown[] } }[] } };
       errors?: unknown[];
     };
     const projects = answer.data?.allProjects.nodes ?? [];
     if (answer.errors || projects.length !== Math.min(20, tenant.projectIds.length)) {
-      throw new Error(`the PostGraphile peer did not answer the nested read: ${JSON.stringify(answer).slice(0, 300)}`);
+      throw failed(`the PostGraphile peer did not answer the nested read (${index})`, answer);
     }
   }
 }
-for (const request of pointReads(40)) {
-  const { id } = JSON.parse(request.body).variables as { id: string };
-  const caller = tenants.find((tenant) => tokenOf(tenant) === request.token) as BenchTenant;
-  const own = caller.taskIds.some((taskId) => encodeGlobalID('Task', taskId) === id);
-  const answer = await post(isolated.url, request);
-  if (answer.errors || (answer.data?.node === null) === own) throw new Error(`isolation check failed for ${id}`);
+// Point reads: the caller's own task comes back, another tenant's is null, on tenantgraph and on
+// the peer; and the peer's row is the same row (same title and status) under its own node id.
+for (const operation of pointReads(40)) {
+  if (operation.kind !== 'point') continue;
+  const own = operation.caller.taskIds.includes(operation.taskId);
+  const ours = await post(isolated.url, one(asTenantgraph([operation], tokenOf)));
+  const node = ours.data?.node as TaskNode | undefined;
+  if (ours.errors || node === undefined || (node === null) === own)
+    throw failed(`isolation check failed for ${operation.taskId}`, ours);
+  if (!peer) continue;
+  const theirs = await post(peer.url, one(asPostGraphile([operation], peerTokenOf)));
+  const peerNode = theirs.data?.node as TaskNode | undefined;
+  if (theirs.errors || peerNode === undefined || (peerNode === null) !== (node === null)) {
+    throw failed(`the peer's point read of ${operation.taskId} (${own ? 'own' : 'foreign'}) differs`, theirs);
+  }
+  if (peerNode && node && (peerNode.title !== node.title || peerNode.status !== node.status)) {
+    throw failed(`the peer read another row than ours for ${operation.taskId}`, { ours: node, theirs: peerNode });
+  }
 }
+// Writes on the peer: a create lands in the caller's tenant with the title asked (read back through
+// its node id), an update sets the status asked, and a create naming another tenant is refused by
+// RLS — the peer isolates writes, so its writes are the same work as ours.
+if (peer) {
+  for (const caller of [large, medium, small]) {
+    const create = { kind: 'create', caller, projectId: pick(caller.projectIds), title: `${BENCH_WRITE_TITLE} check` } as const;
+    const update = { kind: 'update', caller, taskId: pick(caller.taskIds), status: 'IN_PROGRESS' } as const;
+    const created = await post(peer.url, one(asPostGraphile([create], peerTokenOf)));
+    const createdId = (created.data?.createTask as { task?: { id?: string } } | undefined)?.task?.id;
+    const [typeName, rowId] = createdId ? (JSON.parse(Buffer.from(createdId, 'base64').toString('utf8')) as string[]) : [];
+    const readBack = rowId
+      ? await post(peer.url, one(asPostGraphile([{ kind: 'point', caller, taskId: rowId }], peerTokenOf)))
+      : {};
+    if (created.errors || typeName !== 'Task' || (readBack.data?.node as TaskNode | undefined)?.title !== create.title) {
+      throw failed(`the peer's createTask for ${caller.slug}`, { created, readBack });
+    }
+    const updated = await post(peer.url, one(asPostGraphile([update], peerTokenOf)));
+    if (updated.errors || (updated.data?.updateTask as { task?: TaskNode } | undefined)?.task?.status !== update.status) {
+      throw failed(`the peer's updateTask for ${caller.slug}`, updated);
+    }
+    const stranger = tenants.find((tenant) => tenant !== caller) as BenchTenant;
+    const intruding = await post(
+      peer.url,
+      one(asPostGraphile([{ ...create, caller: stranger, projectId: pick(stranger.projectIds) }], () => peerTokenOf(caller))),
+    );
+    // Refused by RLS's WITH CHECK, not by anything else.
+    if (!JSON.stringify(intruding.errors ?? '').includes('row-level security') || intruding.data?.createTask)
+      throw failed(`the peer let ${caller.slug} write as another tenant`, intruding);
+  }
+}
+// Every HTTP workload that runs: its first requests answer without errors on every server (a
+// GraphQL error comes back with status 200, which the load generator would count as served).
+for (const workload of workloads.filter((candidate) => selected(candidate.name))) {
+  const sample = workload.operations.slice(0, 20);
+  const targets: [string, LoadJob['requests'] | undefined][] = [
+    [baseline.url, asTenantgraph(sample, tokenOf)],
+    [isolated.url, asTenantgraph(sample, tokenOf)],
+    ...(peer ? [[peer.url, asPostGraphile(sample, peerTokenOf)] as [string, LoadJob['requests'] | undefined]] : []),
+  ];
+  for (const [url, requests] of targets) {
+    for (const request of requests ?? []) {
+      const answer = await post(url, request);
+      if (answer.errors || !answer.data) throw failed(`${workload.name} on ${url}`, answer);
+    }
+  }
+}
+await removeBenchWrites(database);
 
 // --- Load ------------------------------------------------------------------------------------------
 
@@ -213,19 +266,25 @@ interface Row {
   statementsPerRequest?: number;
   /**
    * This process's CPU per request while the server was loaded (the load generator is another
-   * process): steadier than req/s on these machines, and it leaves PostgreSQL out. Unknown for the peer.
+   * process; the peer runs in this process too): steadier than req/s on these machines, and it
+   * leaves PostgreSQL out.
    */
   cpuPerRequestMs?: number;
   ratio?: number;
   /** The lowest and highest of the rounds' ratios. */
   ratioRange?: [number, number];
+  /** tenantgraph's req/s against the PostGraphile peer's: the median round's, and the range. */
+  peerRatio?: number;
+  peerRatioRange?: [number, number];
 }
 /**
  * Whichever server is measured first in a workload comes out slower on these machines (viewer:
  * 0.5× one way round, 1.5× the other, for the same work), and the machine's speed drifts by ±15%
- * over minutes. So after both are warmed, each workload runs ROUNDS rounds of baseline,
- * tenantgraph, tenantgraph, baseline; a round's ratio compares its two runs per server, and the
- * reported ratio is the median round's (with the range beside it).
+ * over minutes. So after all are warmed, each workload runs ROUNDS rounds of baseline,
+ * tenantgraph, tenantgraph, baseline — baseline, tenantgraph, peer, peer, tenantgraph, baseline
+ * where the PostGraphile peer runs it: each pair's runs are placed symmetrically in the round —;
+ * a round's ratio compares its two runs per server, and the reported ratio is the median round's
+ * (with the range beside it).
  */
 function combine(results: LoadResult[]): LoadResult {
   const mean = (pick: (result: LoadResult) => number) => results.reduce((sum, result) => sum + pick(result), 0) / results.length;
@@ -257,26 +316,28 @@ function roundOf(results: LoadResult[]): { throughput: number; p99: number } {
   };
 }
 
-const servers = [
-  ['baseline', baseline.url],
-  ['tenantgraph', isolated.url],
-] as const;
 const rows: Row[] = [];
-// BENCH_WORKLOADS=2,abuse runs only those (by the number or word their name starts with).
-const only = process.env.BENCH_WORKLOADS?.split(',').map((name) => name.trim());
-const selected = (name: string) => !only || only.some((prefix) => name.startsWith(prefix));
 for (const workload of workloads.filter((candidate) => selected(candidate.name))) {
   const duration = workload.durationSeconds ?? DURATION;
   const connections = workload.connections ?? CONNECTIONS;
-  for (const [, url] of servers) await drive(url, workload.requests, 2, connections); // warm-up: JIT, pools, caches
+  const requests = asTenantgraph(workload.operations, tokenOf);
+  const peerRequests = peer && asPostGraphile(workload.operations, peerTokenOf);
+  // A round's first half; the second is its mirror.
+  const servers: [string, string, LoadJob['requests']][] = [
+    ['baseline', baseline.url, requests],
+    ['tenantgraph', isolated.url, requests],
+    ...(peer && peerRequests ? [[PEER, peer.url, peerRequests] as [string, string, LoadJob['requests']]] : []),
+  ];
+  for (const [, url, sent] of servers) await drive(url, sent, 2, connections); // warm-up: JIT, pools, caches
   const runs = new Map<string, { results: LoadResult[]; statements: number; cpuMs: number }>();
   const roundRatios: number[] = [];
+  const peerRoundRatios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const inRound = new Map<string, number>();
-    for (const [server, url] of [...servers, ...[...servers].reverse()]) {
+    for (const [server, url, sent] of [...servers, ...[...servers].reverse()]) {
       statements = 0;
       const cpuBefore = process.cpuUsage();
-      const result = await drive(url, workload.requests, duration, connections);
+      const result = await drive(url, sent, duration, connections);
       const cpu = process.cpuUsage(cpuBefore);
       if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on ${server}: ${result.non2xx} non-2xx`);
       const run = runs.get(server) ?? { results: [], statements: 0, cpuMs: 0 };
@@ -287,15 +348,16 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
       inRound.set(server, (inRound.get(server) ?? 0) + result.requestsPerSecond);
     }
     roundRatios.push((inRound.get('tenantgraph') as number) / (inRound.get('baseline') as number));
+    if (inRound.has(PEER)) peerRoundRatios.push((inRound.get('tenantgraph') as number) / (inRound.get(PEER) as number));
   }
-  const [base, ours] = servers.map(([server]) => {
+  const [, ours] = servers.map(([server]) => {
     const run = runs.get(server) as { results: LoadResult[]; statements: number; cpuMs: number };
     const total = run.results.reduce((sum, result) => sum + result.requests, 0);
     const row: Row = {
       workload: workload.name,
       server,
       result: combine(run.results),
-      statementsPerRequest: run.statements / total,
+      statementsPerRequest: server === PEER ? undefined : run.statements / total,
       cpuPerRequestMs: run.cpuMs / total,
     };
     rows.push(row);
@@ -304,18 +366,12 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
   const median = medianRound(roundRatios);
   ours.ratio = median.ratio;
   ours.ratioRange = median.range;
-  await workload.after?.();
-  if (peer && workload === nestedWorkload) {
-    await drive(peer.url, peerRequests, 2, connections);
-    const result = await drive(peer.url, peerRequests, duration, connections);
-    if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on the peer: ${result.non2xx} non-2xx`);
-    rows.push({
-      workload: workload.name,
-      server: 'PostGraphile 5 (peer)',
-      result,
-      ratio: result.requestsPerSecond / base.result.requestsPerSecond,
-    });
+  if (peerRoundRatios.length > 0) {
+    const againstPeer = medianRound(peerRoundRatios);
+    ours.peerRatio = againstPeer.ratio;
+    ours.peerRatioRange = againstPeer.range;
   }
+  await workload.after?.();
 }
 
 /** A full garbage collection, for memory measures. */
@@ -493,10 +549,7 @@ if (selected('pooler') && databaseUrl) {
         await issueDevToken(key, { ...config.jwt, userId: tenant.ownerId, tenant: tenant.slug, ttl: '2h' }),
       );
     }
-    const requests = pointReads(500).map((request) => {
-      const caller = tenants.find((tenant) => tokenOf(tenant) === request.token) as BenchTenant;
-      return { ...request, token: ownTokens.get(caller.id) as string };
-    });
+    const requests = asTenantgraph(pointReads(500), (tenant) => ownTokens.get(tenant.id) as string);
     await drive(direct.url, requests, 2);
     await drive(pooled.url, requests, 2);
     const ratios: number[] = [];
@@ -849,12 +902,14 @@ if (selected('abuse')) {
 // --- Report -----------------------------------------------------------------------------------------
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
+const ratioCells = (ratio?: number, range?: [number, number]) =>
+  `${ratio === undefined ? '' : `${fixed(ratio, 2)}×`} | ${range ? `${fixed(range[0], 2)}–${fixed(range[1], 2)}` : ''}`;
 const lines = [
-  `| workload | server | req/s | p50 ms | p99 ms | SQL/request | server CPU ms/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range |`,
-  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| workload | server | req/s | p50 ms | p99 ms | SQL/request | server CPU ms/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range | vs PostGraphile 5 (median of ${ROUNDS} rounds) | rounds' range |`,
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (row) =>
-      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.cpuPerRequestMs === undefined ? '—' : fixed(row.cpuPerRequestMs, 2)} | ${row.ratio === undefined ? '' : `${fixed(row.ratio, 2)}×`} | ${row.ratioRange ? `${fixed(row.ratioRange[0], 2)}–${fixed(row.ratioRange[1], 2)}` : ''} |`,
+      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.cpuPerRequestMs === undefined ? '—' : fixed(row.cpuPerRequestMs, 2)} | ${ratioCells(row.ratio, row.ratioRange)} | ${ratioCells(row.peerRatio, row.peerRatioRange)} |`,
   ),
 ];
 const micro = [
@@ -932,7 +987,7 @@ if (documentMemory) {
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const header = [
   `Run ${new Date().toISOString()} on ${machine}.`,
-  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement (nested read: ${nestedWorkload.durationSeconds} s), ${ROUNDS} rounds per workload of baseline, tenantgraph, tenantgraph, baseline (req/s and latencies: mean of all runs; ratio: median round); ${CONNECTIONS} connections (nested read: ${nestedWorkload.connections}), load from a separate process.`,
+  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement (nested read: ${nestedWorkload.durationSeconds} s), ${ROUNDS} rounds per workload of baseline, tenantgraph, tenantgraph, baseline${peer ? ' (baseline, tenantgraph, PostGraphile 5, PostGraphile 5, tenantgraph, baseline on workloads 2–5)' : ''} (req/s and latencies: mean of all runs; ratios: median round); ${CONNECTIONS} connections (nested read: ${nestedWorkload.connections}), load from a separate process.`,
   `Data: ${tenants.map((t) => `${t.slug} ${t.projectIds.length} projects`).join(', ')}; 20 tasks per project, a comment per task.`,
 ];
 const report = [...header, '', ...lines, '', ...micro].join('\n');

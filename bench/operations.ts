@@ -1,0 +1,91 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { LoadJob } from './load.js';
+import { POSTGRAPHILE, postGraphileNodeId } from './peer-postgraphile.js';
+import type { BenchTenant } from './seed.js';
+
+export type TaskStatus = 'TODO' | 'IN_PROGRESS' | 'DONE';
+
+/**
+ * One request of an HTTP workload, said once and then written for each server in its own naming:
+ * the same caller, the same rows and the same fields, so that tenantgraph and PostGraphile are
+ * measured on the same work and not merely on similar-looking queries.
+ */
+export type Operation =
+  | { kind: 'viewer'; caller: BenchTenant }
+  | { kind: 'nested'; caller: BenchTenant }
+  /** The task may be another tenant's: both servers must answer null for it. */
+  | { kind: 'point'; caller: BenchTenant; taskId: string }
+  | { kind: 'create'; caller: BenchTenant; projectId: string; title: string }
+  | { kind: 'update'; caller: BenchTenant; taskId: string; status: TaskStatus };
+
+/** tenantgraph's documents (the baseline serves the same schema). */
+export const TENANTGRAPH = {
+  viewer: '{ viewer { role user { id } tenant { slug } } }',
+  nested: `{ projects(first: 20) { edges { node { name tasks(first: 20) { edges { node {
+  title assignee { name } comments { totalCount } } } } } } } }`,
+  point: 'query($id: ID!) { node(id: $id) { id ... on Task { title status } } }',
+  create: 'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
+  update: 'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id status } }',
+};
+
+export const body = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
+
+/** The requests tenantgraph (and the baseline) receive for these operations. */
+export function asTenantgraph(operations: Operation[], tokenOf: (tenant: BenchTenant) => string): LoadJob['requests'] {
+  return operations.map((operation) => ({ token: tokenOf(operation.caller), body: tenantgraphBody(operation) }));
+}
+
+function tenantgraphBody(operation: Operation): string {
+  switch (operation.kind) {
+    case 'viewer':
+      return body(TENANTGRAPH.viewer);
+    case 'nested':
+      return body(TENANTGRAPH.nested);
+    case 'point':
+      return body(TENANTGRAPH.point, { id: encodeGlobalID('Task', operation.taskId) });
+    case 'create':
+      return body(TENANTGRAPH.create, {
+        input: { projectId: encodeGlobalID('Project', operation.projectId), title: operation.title },
+      });
+    case 'update':
+      return body(TENANTGRAPH.update, { input: { id: encodeGlobalID('Task', operation.taskId), status: operation.status } });
+  }
+}
+
+/**
+ * The same operations for the PostGraphile peer, or undefined when one has no equivalent there
+ * (`viewer` is tenantgraph's own). Its tokens carry the tenant's id, not its slug.
+ */
+export function asPostGraphile(
+  operations: Operation[],
+  tokenOf: (tenant: BenchTenant) => string,
+): LoadJob['requests'] | undefined {
+  const requests: LoadJob['requests'] = [];
+  for (const operation of operations) {
+    const text = postGraphileBody(operation);
+    if (text === undefined) return undefined;
+    requests.push({ token: tokenOf(operation.caller), body: text });
+  }
+  return requests;
+}
+
+function postGraphileBody(operation: Operation): string | undefined {
+  switch (operation.kind) {
+    case 'viewer':
+      return undefined;
+    case 'nested':
+      return body(POSTGRAPHILE.nested);
+    case 'point':
+      return body(POSTGRAPHILE.point, { id: postGraphileNodeId('Task', operation.taskId) });
+    case 'create':
+      // PostGraphile has no tenant of its own to fill in: the row names it, and RLS's WITH CHECK
+      // refuses any tenant but the caller's.
+      return body(POSTGRAPHILE.create, {
+        input: { task: { tenantId: operation.caller.id, projectId: operation.projectId, title: operation.title } },
+      });
+    case 'update':
+      return body(POSTGRAPHILE.update, {
+        input: { id: postGraphileNodeId('Task', operation.taskId), taskPatch: { status: operation.status } },
+      });
+  }
+}
