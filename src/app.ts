@@ -92,7 +92,11 @@ export function createApp(deps: AppDependencies): App {
     registry,
     tenantClaim: config.jwt.tenantClaim,
     ...(config.jwt.jitUsers
-      ? { provisionUser: createUserProvisioner(database.prisma, { emailClaim: config.jwt.jitEmailClaim, logger }) }
+      ? { provisionUser: createUserProvisioner(database.prisma, {
+          emailClaim: config.jwt.jitEmailClaim,
+          emailVerifiedClaim: config.jwt.jitEmailVerifiedClaim,
+          logger,
+        }) }
       : {}),
   });
   const tenantDbs = createTenantDbs(database, { size: config.databaseClients, waitMs: config.databaseClientWaitMs });

@@ -37,6 +37,8 @@ export interface Config {
     jitUsers: boolean;
     /** Claim path of that email. */
     jitEmailClaim: string;
+    /** Claim (name or JSON Pointer) that must be `true` for a just-in-time user: the provider verified the email. */
+    jitEmailVerifiedClaim: string;
   };
   /** How long the tenant registry trusts a cached answer while changes are not known to be pushed, in milliseconds. */
   registryTtlMs: number;
@@ -174,6 +176,7 @@ const environment = z.object({
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   JIT_USERS: bool.default(false),
   JIT_EMAIL_CLAIM: claimPath.default('email'),
+  JIT_EMAIL_VERIFIED_CLAIM: claimPath.default('email_verified'),
   REGISTRY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   REGISTRY_PUSHED_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
   REGISTRY_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
@@ -259,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
       jitUsers: e.JIT_USERS,
       jitEmailClaim: e.JIT_EMAIL_CLAIM,
+      jitEmailVerifiedClaim: e.JIT_EMAIL_VERIFIED_CLAIM,
     },
     registryTtlMs: e.REGISTRY_TTL_MS,
     registryPushedTtlMs: e.REGISTRY_PUSHED_TTL_MS,

@@ -10,6 +10,8 @@ import type { Identity } from '../tenancy/tenant-registry.js';
 export interface UserProvisionerOptions {
   /** Claim path of the new user's email (JIT_EMAIL_CLAIM). */
   emailClaim: string;
+  /** Claim path of the flag saying the provider verified that email (JIT_EMAIL_VERIFIED_CLAIM); it must be `true`. */
+  emailVerifiedClaim: string;
   logger: Logger;
   /**
    * How long an identity just tried is not tried again: a flood of its requests costs no writes, and
@@ -26,8 +28,10 @@ const name = z.string().trim().min(1).max(200);
  * Just-in-time users: the first valid token naming an unknown identity creates a user from the
  * token's email (and `name`), with that identity — one statement, so a user never exists without
  * it. It never links to an existing user: an email already taken (by a user of another provider,
- * say) is left alone, since anyone can put any address in a token of a provider they control, and
- * an email the token itself says is unverified is not used. The new user is a member of nothing:
+ * say) is left alone, since anyone can put any address in a token of a provider they control. And
+ * the email must be one the provider verified (the flag must say `true`; absent is not enough):
+ * administrators grant memberships by email, so an unverified address claimed first would receive
+ * the access meant for its owner. The new user is a member of nothing:
  * access still comes only from the registry.
  */
 export function createUserProvisioner(
@@ -35,6 +39,7 @@ export function createUserProvisioner(
   options: UserProvisionerOptions,
 ): (identity: Identity, claims: JWTPayload) => Promise<void> {
   const emailPath = parseClaimPath(options.emailClaim);
+  const verifiedPath = parseClaimPath(options.emailVerifiedClaim);
   const retryAfterMs = options.retryAfterMs ?? 60_000;
   const now = options.now ?? Date.now;
   const tried = new Map<string, number>();
@@ -56,7 +61,9 @@ export function createUserProvisioner(
 
     const address = email.safeParse(readClaim(claims, emailPath));
     if (!address.success) return decline(key, `no valid email at ${options.emailClaim}`, identity);
-    if (claims.email_verified === false) return decline(key, 'the token says the email is not verified', identity);
+    if (readClaim(claims, verifiedPath) !== true) {
+      return decline(key, `the token does not say the email is verified (${options.emailVerifiedClaim}: true)`, identity);
+    }
     const userEmail = address.data.toLowerCase();
     const given = name.safeParse(claims.name);
     const userName = given.success ? given.data : (userEmail.split('@')[0] ?? userEmail);

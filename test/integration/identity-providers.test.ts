@@ -17,6 +17,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 const AUTH0_AUDIENCE = 'https://api.tenantgraph.test';
 const TENANT_CLAIM = 'https://tenantgraph.example/tenant';
 const EMAIL_CLAIM = 'https://tenantgraph.example/email';
+const VERIFIED_CLAIM = 'https://tenantgraph.example/email_verified';
 const ADA = 'auth0|65f1c0ffee0123456789abcd';
 
 let database: TestDatabase;
@@ -59,7 +60,7 @@ beforeAll(async () => {
   server = await startTestServer({ ...common, environment: { JWT_ISSUERS: issuers } });
   jitServer = await startTestServer({
     ...common,
-    environment: { JWT_ISSUERS: issuers, JIT_USERS: 'true', JIT_EMAIL_CLAIM: EMAIL_CLAIM },
+    environment: { JWT_ISSUERS: issuers, JIT_USERS: 'true', JIT_EMAIL_CLAIM: EMAIL_CLAIM, JIT_EMAIL_VERIFIED_CLAIM: VERIFIED_CLAIM },
   });
   await listen(server);
   await listen(jitServer);
@@ -211,7 +212,7 @@ describe('identities in the registry', () => {
 
 describe('just-in-time users', () => {
   const newcomer = (subject: string, email: string, more: Record<string, unknown> = {}) =>
-    auth0Token(subject, { [TENANT_CLAIM]: 'acme-idp', [EMAIL_CLAIM]: email, name: 'Newcomer', ...more });
+    auth0Token(subject, { [TENANT_CLAIM]: 'acme-idp', [EMAIL_CLAIM]: email, [VERIFIED_CLAIM]: true, name: 'Newcomer', ...more });
 
   it('off (the default): an unknown identity is refused and nothing is created', async () => {
     expect(await viewer(await newcomer('auth0|new-off', 'off@idp.test'))).toEqual({ status: 403, body: forbidden });
@@ -230,18 +231,18 @@ describe('just-in-time users', () => {
     expect((await viewer(token, jitServer)).body).toMatchObject({ data: { viewer: { role: 'VIEWER' } } });
   });
 
-  it('never links a token to an existing user by email, nor uses an email the token says is unverified', async () => {
+  it('never links a token to an existing user by email, nor uses an email the token does not say is verified', async () => {
     expect(await viewer(await newcomer('auth0|intruder', 'ada@idp.test'), jitServer)).toEqual({ status: 403, body: forbidden });
-    expect(await viewer(await newcomer('auth0|unverified', 'unverified@idp.test', { email_verified: false }), jitServer)).toEqual(
-      {
-        status: 403,
-        body: forbidden,
-      },
-    );
+    const unverified = await newcomer('auth0|unverified', 'unverified@idp.test', { [VERIFIED_CLAIM]: false });
+    expect(await viewer(unverified, jitServer)).toEqual({ status: 403, body: forbidden });
+    // Absent is not verified: an administrator granting access to this address must reach its owner.
+    const unsaid = await auth0Token('auth0|unsaid', { [TENANT_CLAIM]: 'acme-idp', [EMAIL_CLAIM]: 'unsaid@idp.test', name: 'Newcomer' });
+    expect(await viewer(unsaid, jitServer)).toEqual({ status: 403, body: forbidden });
     const identities = await database.prisma.userIdentity.findMany({
-      where: { subject: { in: ['auth0|intruder', 'auth0|unverified'] } },
+      where: { subject: { in: ['auth0|intruder', 'auth0|unverified', 'auth0|unsaid'] } },
     });
     expect(identities).toEqual([]);
     expect(await database.prisma.user.findUnique({ where: { email: 'unverified@idp.test' } })).toBeNull();
+    expect(await database.prisma.user.findUnique({ where: { email: 'unsaid@idp.test' } })).toBeNull();
   });
 });
