@@ -23,6 +23,7 @@ import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.
 import { useNoIntrospection } from './plugins/use-no-introspection.js';
 import { useOperationLog } from './plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
+import { usePrivateResponses } from './plugins/use-private-responses.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { requestIdFrom, useRequestId } from './plugins/use-request-id.js';
 import { useTenantScope } from './plugins/use-tenant-scope.js';
@@ -92,11 +93,13 @@ export function createApp(deps: AppDependencies): App {
     registry,
     tenantClaim: config.jwt.tenantClaim,
     ...(config.jwt.jitUsers
-      ? { provisionUser: createUserProvisioner(database.prisma, {
-          emailClaim: config.jwt.jitEmailClaim,
-          emailVerifiedClaim: config.jwt.jitEmailVerifiedClaim,
-          logger,
-        }) }
+      ? {
+          provisionUser: createUserProvisioner(database.prisma, {
+            emailClaim: config.jwt.jitEmailClaim,
+            emailVerifiedClaim: config.jwt.jitEmailVerifiedClaim,
+            logger,
+          }),
+        }
       : {}),
   });
   const tenantDbs = createTenantDbs(database, { size: config.databaseClients, waitMs: config.databaseClientWaitMs });
@@ -158,6 +161,7 @@ export function createApp(deps: AppDependencies): App {
     },
     plugins: [
       useRequestId(),
+      usePrivateResponses(),
       authenticateFirst.plugin,
       ...(config.hideSchemaHints ? [blockFieldSuggestionsPlugin()] : []),
       ...(config.introspection ? [] : [useNoIntrospection()]),

@@ -60,7 +60,12 @@ beforeAll(async () => {
   server = await startTestServer({ ...common, environment: { JWT_ISSUERS: issuers } });
   jitServer = await startTestServer({
     ...common,
-    environment: { JWT_ISSUERS: issuers, JIT_USERS: 'true', JIT_EMAIL_CLAIM: EMAIL_CLAIM, JIT_EMAIL_VERIFIED_CLAIM: VERIFIED_CLAIM },
+    environment: {
+      JWT_ISSUERS: issuers,
+      JIT_USERS: 'true',
+      JIT_EMAIL_CLAIM: EMAIL_CLAIM,
+      JIT_EMAIL_VERIFIED_CLAIM: VERIFIED_CLAIM,
+    },
   });
   await listen(server);
   await listen(jitServer);
@@ -236,7 +241,11 @@ describe('just-in-time users', () => {
     const unverified = await newcomer('auth0|unverified', 'unverified@idp.test', { [VERIFIED_CLAIM]: false });
     expect(await viewer(unverified, jitServer)).toEqual({ status: 403, body: forbidden });
     // Absent is not verified: an administrator granting access to this address must reach its owner.
-    const unsaid = await auth0Token('auth0|unsaid', { [TENANT_CLAIM]: 'acme-idp', [EMAIL_CLAIM]: 'unsaid@idp.test', name: 'Newcomer' });
+    const unsaid = await auth0Token('auth0|unsaid', {
+      [TENANT_CLAIM]: 'acme-idp',
+      [EMAIL_CLAIM]: 'unsaid@idp.test',
+      name: 'Newcomer',
+    });
     expect(await viewer(unsaid, jitServer)).toEqual({ status: 403, body: forbidden });
     const identities = await database.prisma.userIdentity.findMany({
       where: { subject: { in: ['auth0|intruder', 'auth0|unverified', 'auth0|unsaid'] } },

@@ -107,3 +107,23 @@ describe('a browser app', () => {
     expect(response.headers.get('access-control-expose-headers')?.toLowerCase().split(/,\s*/)).toContain('x-request-id');
   });
 });
+
+describe('a shared HTTP cache', () => {
+  it('is told no answer may be stored, by GET or POST, refused or not: the same URL means another thing per caller', async () => {
+    const query = encodeURIComponent('{ viewer { role } }');
+    const answers = [
+      await fetch(`${server.url}?query=${query}`, { headers: { authorization: `Bearer ${token}` } }),
+      await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ viewer { role } }' }),
+      }),
+      await fetch(`${server.url}?query=${query}`),
+    ];
+    expect(answers.map((response) => response.status)).toEqual([200, 200, 401]);
+    for (const response of answers) {
+      expect(response.headers.get('cache-control')).toBe('private, no-store');
+      expect(response.headers.get('vary')?.toLowerCase()).toContain('authorization');
+    }
+  });
+});
