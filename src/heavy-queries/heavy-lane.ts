@@ -19,10 +19,16 @@ export interface HeavyLaneOptions {
   logger: Logger;
   /** How long after a worker ended a new one is started. */
   restartDelayMs?: number;
+  /**
+   * How long a query may run on the worker before its caller is answered UNAVAILABLE and its turn
+   * given back (the worker finishes it regardless; its answer is dropped).
+   */
+  deadlineMs?: number;
 }
 
 interface Pending {
   worker: Worker;
+  tenantId: string;
   resolve(answer: HeavyAnswer): void;
   reject(error: Error): void;
 }
@@ -62,13 +68,38 @@ export class HeavyLane {
     if (!worker) return Promise.reject(new HeavyLaneUnavailableError());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { worker, resolve, reject });
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(id)) return;
+        increment('heavy_query_deadline');
+        this.options.logger.warn(
+          { tenantId: query.tenant.tenantId, requestId: query.tenant.requestId },
+          'a heavy query ran past its deadline',
+        );
+        reject(new HeavyLaneUnavailableError());
+      }, this.options.deadlineMs ?? 30_000);
+      timer.unref();
+      const settle =
+        <T>(then: (value: T) => void) =>
+        (value: T) => {
+          clearTimeout(timer);
+          then(value);
+        };
+      this.pending.set(id, { worker, tenantId: query.tenant.tenantId, resolve: settle(resolve), reject: settle(reject) });
       worker.postMessage({ id, query } satisfies ToWorker);
     });
   }
 
   private start(): void {
-    const worker = this.options.startWorker();
+    let worker: Worker;
+    try {
+      worker = this.options.startWorker();
+    } catch (error) {
+      // Heavy queries answer UNAVAILABLE meanwhile; everything else is unaffected.
+      increment('heavy_worker_failed');
+      this.options.logger.error({ err: error }, 'the heavy query worker could not be started; trying again');
+      this.restartLater();
+      return;
+    }
     worker.unref();
     worker.on('message', (message: FromWorker) => {
       const pending = this.pending.get(message.id);
@@ -81,18 +112,25 @@ export class HeavyLane {
     });
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
+      // Whose queries it held: when one of them brought it down, its tenant is among these.
+      const tenants = new Set<string>();
       for (const [id, pending] of this.pending) {
         if (pending.worker !== worker) continue;
         this.pending.delete(id);
+        tenants.add(pending.tenantId);
         pending.reject(new HeavyLaneUnavailableError());
       }
       if (this.closed) return;
       increment('heavy_worker_restart');
-      this.options.logger.warn({ code }, 'the heavy query worker ended; starting another');
-      setTimeout(() => {
-        if (!this.closed) this.start();
-      }, this.options.restartDelayMs ?? 1_000).unref();
+      this.options.logger.warn({ code, tenants: [...tenants] }, 'the heavy query worker ended; starting another');
+      this.restartLater();
     });
     this.worker = worker;
+  }
+
+  private restartLater(): void {
+    setTimeout(() => {
+      if (!this.closed) this.start();
+    }, this.options.restartDelayMs ?? 1_000).unref();
   }
 }

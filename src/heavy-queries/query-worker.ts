@@ -37,8 +37,20 @@ const clients = createTenantDbs(database, { size: options.concurrency, waitMs: o
 const documents = new LRUCache<string, DocumentNode>({ max: 200 });
 
 port.on('message', ({ id, query }: ToWorker) => {
-  void answer(query).then((answered) => port.postMessage({ id, answer: answered } satisfies FromWorker));
+  answer(query)
+    .catch((error: unknown): HeavyAnswer => {
+      // answer() masks what the execution throws; this is a bug of the worker itself.
+      logger.error({ err: error, requestId: query.tenant.requestId }, 'a heavy query could not be answered');
+      return {
+        body: JSON.stringify({ errors: [INTERNAL] }),
+        errors: [{ ...INTERNAL, extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      };
+    })
+    .then((answered) => port.postMessage({ id, answer: answered } satisfies FromWorker))
+    // Unanswered, the caller gets UNAVAILABLE at the lane's deadline.
+    .catch((error: unknown) => logger.error({ err: error }, 'a heavy query answer could not be sent'));
 });
+const INTERNAL = { message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 
 async function answer(query: HeavyQuery): Promise<HeavyAnswer> {
   return runInTenant(query.tenant, async () => {

@@ -12,6 +12,7 @@ export type CounterName =
   | 'client_lease_timeout'
   | 'heavy_query'
   | 'heavy_query_refused'
+  | 'heavy_query_deadline'
   | 'heavy_worker_failed'
   | 'heavy_worker_restart'
   | 'registry_heartbeat_missed'

@@ -141,14 +141,36 @@ describe('the heavy lane', () => {
     expect(counterValue('heavy_query')).toBe(before);
   });
 
-  it('serves tenants in turn: one tenant flooding heavy reads holds one slot, another tenant still gets through', async () => {
+  it('refuses a tenant with 20 heavy reads already waiting RATE_LIMITED, 429 with retry-after', async () => {
+    const flooder = await lane.token(a.viewer.id, a.slug);
+    const answers = await Promise.all(Array.from({ length: 40 }, () => lane.request(NESTED, { token: flooder })));
+    const refused = answers.filter((response) => response.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]?.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(refused[0]?.headers.get('retry-after')).toBe('1');
+    expect(answers.every((response) => response.status === 200 || response.status === 429)).toBe(true);
+  });
+
+  it('serves tenants in turn: one tenant flooding heavy reads holds its one slot, another tenant goes ahead of the flood', async () => {
     const flooder = await lane.token(a.viewer.id, a.slug);
     const other = await lane.token(b.viewer.id, b.slug);
-    const flood = Array.from({ length: 12 }, () => lane.request(NESTED, { token: flooder }));
+    const finished: string[] = [];
+    const flood = Array.from({ length: 20 }, (_, i) =>
+      lane.request(NESTED, { token: flooder }).then((response) => {
+        finished.push(`flood ${i}`);
+        return response;
+      }),
+    );
+    // The flood is on its way (one at a time on the worker: HEAVY_QUERIES_PER_TENANT=1) before the other tenant asks.
+    await new Promise((resolve) => setImmediate(resolve));
     const answer = await lane.request(NESTED, { token: other });
+    finished.push('other');
     expect(answer.status).toBe(200);
     expect(JSON.stringify(answer.body)).toContain('heavy-b task 1.2');
     const flooded = await Promise.all(flood);
     expect(flooded.every((response) => response.status === 200 && !response.body.errors)).toBe(true);
+    // First come, first served would have put it behind the twenty; in turn, it waits for the
+    // flooder's running one (and those that started while it was on its way).
+    expect(finished.indexOf('other')).toBeLessThan(10);
   });
 });

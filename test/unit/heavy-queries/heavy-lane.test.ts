@@ -11,6 +11,7 @@ const WORKER = `
 const { parentPort } = require('node:worker_threads');
 parentPort.on('message', ({ id, query }) => {
   if (query.document === 'crash') process.exit(3);
+  if (query.document === 'hang') return;
   setTimeout(() => parentPort.postMessage({ id, answer: { body: JSON.stringify({ data: query.document }) } }), 20);
 });`;
 
@@ -41,6 +42,44 @@ describe('the heavy lane', () => {
       expect(counterValue('heavy_worker_restart')).toBe(restarts + 1);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect((await lane.run(query('after'))).body).toBe('{"data":"after"}');
+    } finally {
+      await lane.close();
+    }
+  });
+
+  it('answers a query past its deadline UNAVAILABLE and gives its turn back', async () => {
+    const lane = new HeavyLane({
+      startWorker: () => new Worker(WORKER, { eval: true }),
+      turns: { concurrency: 1, perTenant: 1, waitMs: 5_000, queuePerTenant: 10 },
+      logger: createLogger('silent'),
+      deadlineMs: 100,
+    });
+    try {
+      await expect(lane.run(query('hang'))).rejects.toBeInstanceOf(HeavyLaneUnavailableError);
+      // The one slot is free again: the next query of the same tenant runs.
+      expect((await lane.run(query('next'))).body).toBe('{"data":"next"}');
+    } finally {
+      await lane.close();
+    }
+  });
+
+  it('keeps trying when a worker cannot be started, and serves once one can', async () => {
+    let attempts = 0;
+    const lane = new HeavyLane({
+      startWorker: () => {
+        attempts++;
+        if (attempts < 3) throw new Error('no threads left');
+        return new Worker(WORKER, { eval: true });
+      },
+      turns: { concurrency: 1, perTenant: 1, waitMs: 5_000, queuePerTenant: 10 },
+      logger: createLogger('silent'),
+      restartDelayMs: 10,
+    });
+    try {
+      await expect(lane.run(query('early'))).rejects.toBeInstanceOf(HeavyLaneUnavailableError);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(attempts).toBe(3);
+      expect((await lane.run(query('later'))).body).toBe('{"data":"later"}');
     } finally {
       await lane.close();
     }
