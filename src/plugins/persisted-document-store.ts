@@ -30,6 +30,23 @@ export function createMemoryDocumentStore(options: { maxBytes?: number } = {}): 
   };
 }
 
+/**
+ * How long a lookup may wait for Redis: a Redis that accepts commands but does not answer (stalled,
+ * or a network partition not yet noticed) must not hold requests. Past it, the hash is not found and
+ * the client sends the text, as the protocol has it.
+ */
+const LOOKUP_DEADLINE_MS = 250;
+
+function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  // The command's own failure after the deadline has an owner too.
+  work.catch(() => {});
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /** The commands the Redis store needs (an ioredis client). */
 export interface RedisCommands {
   get(key: string): Promise<string | null>;
@@ -51,7 +68,7 @@ export function createRedisDocumentStore(
   return {
     async get(key) {
       try {
-        return (await redis.get(prefix + key)) ?? undefined;
+        return (await withinDeadline(redis.get(prefix + key), LOOKUP_DEADLINE_MS)) ?? undefined;
       } catch (error) {
         options.logger.warn({ err: error }, 'persisted document lookup failed');
         return undefined;

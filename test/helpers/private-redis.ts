@@ -12,6 +12,9 @@ export interface PrivateRedis {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, commands go unanswered — a stalled Redis. */
+  pause(): void;
+  resume(): void;
   destroy(): Promise<void>;
 }
 
@@ -47,5 +50,11 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     await once(running, 'exit');
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, start, stop, destroy: stop };
+  const pause = () => child?.kill('SIGSTOP');
+  const resume = () => child?.kill('SIGCONT');
+  const destroy = async () => {
+    resume();
+    await stop();
+  };
+  return { url: `redis://127.0.0.1:${port}`, port, start, stop, pause, resume, destroy };
 }

@@ -47,3 +47,23 @@ describe('the store of documents registered through APQ', () => {
     }
   });
 });
+
+describe('the Redis store, against a Redis that accepts commands but never answers', () => {
+  it('finds nothing within a quarter of a second rather than holding the request', async () => {
+    const redis = await startPrivateRedis();
+    const connections = await connectRedis(redis.url);
+    try {
+      const store = createRedisDocumentStore(connections.commands, { logger: createLogger('silent') });
+      await store.set('t:1\u0000apq\u0000abc', '{ viewer { role } }');
+      redis.pause();
+      const started = Date.now();
+      expect(await store.get('t:1\u0000apq\u0000abc')).toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      redis.resume();
+      expect(await store.get('t:1\u0000apq\u0000abc')).toBe('{ viewer { role } }');
+    } finally {
+      await connections.close();
+      await redis.destroy();
+    }
+  });
+});
