@@ -3,7 +3,7 @@
 # image holds the compiled server, its migrations and its production dependencies only — no Prisma
 # CLI or Studio, no TypeScript, no tsx — and runs as the non-root `node` user.
 # Without DATABASE_URL it runs on the embedded database in the /data volume: one replica, for a
-# trial. Production: DATABASE_URL (and JWT_JWKS_URL, which NODE_ENV=production requires).
+# trial. Production: DATABASE_URL (and JWT_JWKS_URL or JWT_ISSUERS, which NODE_ENV=production requires).
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
@@ -43,7 +43,7 @@ RUN chmod +x dist/cli/main.js dist/cli/migrate.js \
   && ln -s /app/dist/cli/migrate.js /usr/local/bin/tenantgraph-migrate \
   && mkdir -p /data && chown node:node /data
 USER node
-# The embedded database and the development signing key, when DATABASE_URL / JWT_JWKS_URL are unset.
+# The embedded database and the development signing key, when DATABASE_URL / JWT_JWKS_URL (JWT_ISSUERS) are unset.
 VOLUME ["/data"]
 EXPOSE 4000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

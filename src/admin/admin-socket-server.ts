@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import type { Logger } from '../observability/logger.js';
 import { type AdminReply, type AdminRequest, adminSocketDir, adminSocketPath, MAX_SOCKET_PATH } from './admin-socket-path.js';
@@ -26,13 +26,19 @@ export async function serveAdminSocket(options: AdminSocketOptions): Promise<(()
     return undefined;
   }
   const dir = adminSocketDir(options.dataDir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700); // an existing folder keeps its mode otherwise
-  // A socket file left by a server that died: this process holds the data directory's lock, so no
-  // other server is listening on it.
-  await rm(path, { force: true });
   const server = createServer((socket) => serve(socket, options));
   try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Its 0700 is the socket's only guard: a folder that is not a directory of ours (a symlink,
+    // someone else's) is not used.
+    const folder = await lstat(dir);
+    if (!folder.isDirectory() || (process.getuid && folder.uid !== process.getuid())) {
+      throw new Error(`${dir} is not a directory owned by this user`);
+    }
+    await chmod(dir, 0o700); // an existing folder keeps its mode otherwise
+    // A socket file left by a server that died: this process holds the data directory's lock, so no
+    // other server is listening on it.
+    await rm(path, { force: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => resolve());

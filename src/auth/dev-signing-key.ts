@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 
@@ -38,6 +38,17 @@ export async function loadOrCreateDevSigningKey(dataDir: string): Promise<DevSig
   const key = await createDevSigningKey();
   await mkdir(dataDir, { recursive: true });
   const jwk = { ...(await exportJWK(key.privateKey)), kid: key.kid, alg: key.alg };
-  await writeFile(path, JSON.stringify(jwk), { mode: 0o600 });
+  // Two servers starting on one data folder must end up with one key: written whole beside it, then
+  // linked into place only if no key is there yet (atomic); the loser loads the winner's.
+  const draft = `${path}.${process.pid}.${key.kid}`;
+  await writeFile(draft, JSON.stringify(jwk), { mode: 0o600 });
+  try {
+    await link(draft, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return loadOrCreateDevSigningKey(dataDir);
+  } finally {
+    await unlink(draft).catch(() => {});
+  }
   return key;
 }

@@ -54,7 +54,14 @@ function exchange(path: string, argv: string[], out: (line: string) => void, err
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
       for (const line of lines) {
-        const reply = JSON.parse(line) as AdminReply;
+        let reply: AdminReply;
+        try {
+          reply = JSON.parse(line) as AdminReply;
+        } catch {
+          err('the server sent an answer the CLI cannot read');
+          socket.destroy();
+          return;
+        }
         if ('out' in reply) out(reply.out);
         else if ('err' in reply) err(reply.err);
         else exitCode = reply.code;
