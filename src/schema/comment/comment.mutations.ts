@@ -4,6 +4,11 @@ import { parseGlobalId } from '../shared/global-id.js';
 import { requireTask } from '../shared/require-row.js';
 import { validate } from '../shared/validate.js';
 
+// Built once: a zod object schema is costly to make, and compiles its parser on first use.
+const NewComment = z.object({
+  body: z.string().trim().min(1, 'must not be empty').max(10_000, 'must be at most 10000 characters'),
+});
+
 const AddCommentInput = builder.inputType('AddCommentInput', {
   fields: (t) => ({
     taskId: t.id({ required: true }),
@@ -18,10 +23,7 @@ builder.mutationField('addComment', (t) =>
     args: { input: t.arg({ type: AddCommentInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
       const taskId = parseGlobalId(input.taskId, 'Task', 'input.taskId');
-      const data = validate(
-        z.object({ body: z.string().trim().min(1, 'must not be empty').max(10_000, 'must be at most 10000 characters') }),
-        { body: input.body },
-      );
+      const data = validate(NewComment, { body: input.body });
       await requireTask(context.db, taskId);
       const comment = await context.db.comment.create({
         ...query,
