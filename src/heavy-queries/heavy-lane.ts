@@ -46,11 +46,11 @@ export class HeavyLane {
   private readonly pending = new Map<number, Pending>();
   private readonly turns: TenantTurns;
   private nextId = 1;
+  private started = false;
   private closed = false;
 
   constructor(private readonly options: HeavyLaneOptions) {
     this.turns = new TenantTurns(options.turns);
-    this.start();
   }
 
   /** Runs `query` on the worker when its tenant's turn comes; throws TurnTimeoutError, TurnQueueFullError, HeavyLaneUnavailableError. */
@@ -64,6 +64,12 @@ export class HeavyLane {
   }
 
   private send(query: HeavyQuery): Promise<HeavyAnswer> {
+    // Started by the first heavy query: a server that never gets one never pays for a second isolate
+    // (its schema, clients and connections: ~50 MB). Messages wait for the worker to be ready.
+    if (!this.started) {
+      this.started = true;
+      this.start();
+    }
     const worker = this.worker;
     if (!worker) return Promise.reject(new HeavyLaneUnavailableError());
     const id = this.nextId++;

@@ -10,6 +10,7 @@ import { operationHash } from '../../src/sdk/operation-hash.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/subscriber.js';
 import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
+import * as operations from './operations.js';
 
 // Apollo Client 4 as an app ships it, against the real server on a loopback port: HTTP for queries
 // and mutations, graphql-ws for subscriptions, the normalised cache, Relay pagination, automatic
@@ -73,53 +74,10 @@ function apollo(options: { token?: string; persisted?: boolean; websocket?: bool
   return { client, wire };
 }
 
-const VIEWER = gql`
-  query Viewer {
-    viewer {
-      role
-      tenant {
-        id
-        slug
-      }
-    }
-  }
-`;
-const PROJECTS = gql`
-  query Projects($first: Int, $after: String) {
-    projects(first: $first, after: $after) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      edges {
-        node {
-          id
-          name
-        }
-      }
-    }
-  }
-`;
-const CREATE_TASK = gql`
-  mutation CreateTask($input: CreateTaskInput!) {
-    createTask(input: $input) {
-      id
-      title
-    }
-  }
-`;
-const TASK_CHANGED = gql`
-  subscription TaskChanged($projectId: ID!) {
-    taskChanged(projectId: $projectId) {
-      kind
-      task {
-        id
-        title
-      }
-    }
-  }
-`;
+const VIEWER = gql(operations.VIEWER);
+const PROJECTS = gql(operations.PROJECTS);
+const CREATE_TASK = gql(operations.CREATE_TASK);
+const TASK_CHANGED = gql(operations.TASK_CHANGED);
 
 interface ProjectsData {
   projects: {

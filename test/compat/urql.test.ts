@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/subscriber.js';
 import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
+import * as operations from './operations.js';
 
 // urql 6 as an app ships it, against the real server on a loopback port: queries and a mutation
 // over HTTP, subscriptions over server-sent events (graphql-sse) and graphql-ws, cursor
@@ -74,53 +75,10 @@ function urql(options: { token?: string; persisted?: boolean; subscriptions?: Tr
   return { client, sent };
 }
 
-const VIEWER = gql`
-  query Viewer {
-    viewer {
-      role
-      tenant {
-        id
-        slug
-      }
-    }
-  }
-`;
-const PROJECTS = gql`
-  query Projects($first: Int, $after: String) {
-    projects(first: $first, after: $after) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      edges {
-        node {
-          id
-          name
-        }
-      }
-    }
-  }
-`;
-const CREATE_TASK = gql`
-  mutation CreateTask($input: CreateTaskInput!) {
-    createTask(input: $input) {
-      id
-      title
-    }
-  }
-`;
-const TASK_CHANGED = gql`
-  subscription TaskChanged($projectId: ID!) {
-    taskChanged(projectId: $projectId) {
-      kind
-      task {
-        id
-        title
-      }
-    }
-  }
-`;
+const VIEWER = gql(operations.VIEWER);
+const PROJECTS = gql(operations.PROJECTS);
+const CREATE_TASK = gql(operations.CREATE_TASK);
+const TASK_CHANGED = gql(operations.TASK_CHANGED);
 
 interface ProjectsData {
   projects: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { name: string } }[] };
