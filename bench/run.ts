@@ -248,13 +248,15 @@ async function drive(
   requests: LoadJob['requests'],
   durationSeconds = DURATION,
   connections = CONNECTIONS,
+  /** Run the load generator at the lowest CPU priority (an attacker's machine is not the server's). */
+  niced = false,
 ): Promise<LoadResult> {
   const job: LoadJob = { url, durationSeconds, connections, requests };
   const jobFile = join(jobDir, `job-${randomUUID()}.json`);
   await writeFile(jobFile, JSON.stringify(job));
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/load.ts', jobFile], {
-    maxBuffer: 1 << 24,
-  });
+  const command = [process.execPath, '--import', 'tsx', 'bench/load.ts', jobFile];
+  const [file, ...args] = niced ? ['nice', '-n', '19', ...command] : command;
+  const { stdout } = await run(file as string, args, { maxBuffer: 1 << 24 });
   return JSON.parse(stdout) as LoadResult;
 }
 
@@ -421,10 +423,13 @@ if (selected('abuse')) {
   // shows what the attacker's own CPU takes from this 2-core machine, apart from the server's share.
   const sink = fork('bench/refusing-sink.ts', { execArgv: ['--import', 'tsx'] });
   const sinkUrl = await new Promise<string>((resolve) => sink.once('message', (url) => resolve(String(url))));
+  // The attackers' load generators run at the lowest CPU priority: in a deployment the attacker's
+  // machine is not the server's, while on these 2 cores its client (reading 1 MB answers, writing
+  // 16 MB bodies) would otherwise take CPU from the quiet tenant and be counted against the server.
   const attackers = {
-    anonymous: () => drive(isolated.url, anonymousFlood, DURATION + 1, 2),
-    elsewhere: () => drive(sinkUrl, anonymousFlood, DURATION + 1, 2),
-    costliest: () => drive(isolated.url, expensiveRequests, DURATION + 1, 2),
+    anonymous: () => drive(isolated.url, anonymousFlood, DURATION + 1, 2, true),
+    elsewhere: () => drive(sinkUrl, anonymousFlood, DURATION + 1, 2, true),
+    costliest: () => drive(isolated.url, expensiveRequests, DURATION + 1, 2, true),
   };
   const scenarios: [string, (keyof typeof attackers)[]][] = [
     ['(control) anonymous 16 MB documents sent to another process', ['elsewhere']],
