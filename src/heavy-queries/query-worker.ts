@@ -4,14 +4,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type DocumentNode, type ExecutionResult, execute, GraphQLError, parse } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { createDatabase } from '../db/create-database.js';
-import { createTenantDbs } from '../db/tenant-db.js';
+import { createTenantDbs, type TenantDb } from '../db/tenant-db.js';
 import { clientError } from '../errors/error-codes.js';
-import { createLoaders } from '../loaders/create-loaders.js';
+import type { Loaders } from '../loaders/create-loaders.js';
 import { createLogger } from '../observability/logger.js';
 import { createErrorMask } from '../plugins/mask-error.js';
 import type { TenantPubSub } from '../pubsub/tenant-pubsub.js';
-import type { GraphQLContext } from '../schema/context.js';
+import { contextForExecution, refusing } from '../schema/context.js';
 import { schema } from '../schema/index.js';
+import { clientFacingError } from '../subscriptions/client-facing-errors.js';
 import { LeaseTimeoutError } from '../tenancy/leased-clients.js';
 import { currentTenant, runInTenant } from '../tenancy/tenant-context.js';
 import type { FromWorker, HeavyAnswer, HeavyQuery, HeavyWorkerData, ToWorker } from './heavy-query.js';
@@ -75,15 +76,17 @@ async function answer(query: HeavyQuery): Promise<HeavyAnswer> {
 async function executeLeased(query: HeavyQuery): Promise<ExecutionResult> {
   const lease = await clients.lease(currentTenant('a heavy query'));
   try {
-    const contextValue: GraphQLContext = {
+    const resolved = {
       tenant: query.tenant,
       tokenExpiresAt: query.tokenExpiresAt,
       profile: query.profile,
-      db: lease.client,
-      loaders: createLoaders(lease.client, query.tenant.tenantId),
-      pubsub: NO_EVENTS,
+      db: refusing<TenantDb>('db'),
+      loaders: refusing<Loaders>('loaders'),
+      // Queries publish nothing: a resolver that tried would be a bug, and says so.
+      pubsub: refusing<TenantPubSub>('pubsub'),
       maxCost: query.maxCost,
     };
+    const contextValue = contextForExecution(resolved, lease.client);
     return await execute({
       schema,
       document: documentOf(query.document),
@@ -105,24 +108,13 @@ function documentOf(text: string): DocumentNode {
   return document;
 }
 
-/** The body as Yoga would write it — errors first, without their internal `http` extension — and the errors with it, for the status. */
+/** The body as Yoga would write it — errors first, without their transport extensions — and the errors with them, for the status. */
 function serialize(data: unknown, errors: GraphQLError[] | undefined): HeavyAnswer {
   if (!errors || errors.length === 0) return { body: JSON.stringify({ data }) };
-  const forClient = errors.map((error) => {
-    const { http: _http, unexpected: _unexpected, ...extensions } = (error.toJSON().extensions ?? {}) as Record<string, unknown>;
-    return { ...error.toJSON(), extensions: Object.keys(extensions).length ? extensions : undefined };
-  });
+  const forClient = errors.map(clientFacingError);
   const body = JSON.stringify(data === undefined ? { errors: forClient } : { errors: forClient, data });
   return { body, errors: errors.map((error) => ({ ...error.toJSON(), extensions: { ...error.extensions } })) };
 }
-
-/** Queries publish nothing; a resolver that tried would be a bug, and says so. */
-const NO_EVENTS = new Proxy({} as TenantPubSub, {
-  get(_target, property) {
-    if (typeof property === 'symbol' || property === 'then' || property === 'toJSON') return undefined;
-    throw new Error(`pubsub.${String(property)} used by a heavy query`);
-  },
-});
 
 /**
  * Lowers this thread's CPU priority alone (Linux numbers threads like processes): when the main

@@ -63,8 +63,11 @@ export function contextForExecution(context: GraphQLContext, db: TenantDb): Grap
   return { ...context, db, loaders: createLoaders(db, context.tenant.tenantId) };
 }
 
-/** What `db` and `loaders` are until an execution leases a client: anything asked of them throws. */
-function refusing<T>(what: string): T {
+/**
+ * A stand-in for a service this execution must not use (`db` and `loaders` until a client is leased;
+ * `pubsub` on the heavy-query worker): anything asked of it throws, naming it.
+ */
+export function refusing<T>(what: string): T {
   return new Proxy({} as object, {
     get(_target, property) {
       // Not a database operation: what inspecting, serialising or awaiting an object asks of it.
