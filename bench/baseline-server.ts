@@ -8,6 +8,7 @@ import type { TenantDb } from '../src/db/tenant-db.js';
 import { createLogger } from '../src/observability/logger.js';
 import { boundedDocumentCache } from '../src/plugins/bounded-document-cache.js';
 import { createErrorMask } from '../src/plugins/mask-error.js';
+import { useBodySizeLimit } from '../src/plugins/use-body-size-limit.js';
 import { useAuthenticateFirst } from '../src/plugins/use-authenticate-first.js';
 import { useOperationLog } from '../src/plugins/use-operation-log.js';
 import { loadPersistedOperationList, usePersistedOperationList } from '../src/plugins/use-persisted-operation-list.js';
@@ -43,7 +44,7 @@ export async function startBaselineServer(deps: { config: Config; database: Data
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    maxRequestBodySize: limits.maxBodyBytes,
+    maxRequestBodySize: false,
     parserAndValidationCache: boundedDocumentCache(),
     logging: false,
     landingPage: false,
@@ -51,6 +52,7 @@ export async function startBaselineServer(deps: { config: Config; database: Data
     plugins: [
       useRequestId(),
       authenticateFirst.plugin,
+      useBodySizeLimit(limits.maxBodyBytes),
       usePersistedOperationList(loadPersistedOperationList({ only: deps.config.persistedOperationsOnly })),
       useQueryLimits(limits),
       // The tenant binding the DataLoaders check, over the one plain client (no lease, no binding);

@@ -17,6 +17,7 @@ import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { corsAllowList } from './plugins/cors-allow-list.js';
 import { createErrorMask, isReported } from './plugins/mask-error.js';
 import { createMemoryDocumentStore, type PersistedDocumentStore } from './plugins/persisted-document-store.js';
+import { useBodySizeLimit } from './plugins/use-body-size-limit.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
 import { useHeavyLane } from './plugins/use-heavy-lane.js';
 import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.js';
@@ -127,8 +128,8 @@ export function createApp(deps: AppDependencies): App {
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
-    // Read only once the caller is known (useAuthenticateFirst), and never more than this.
-    maxRequestBodySize: limits.maxBodyBytes,
+    // Bounded by useBodySizeLimit below, which costs nothing when Content-Length bounds the body.
+    maxRequestBodySize: false,
     parserAndValidationCache: boundedDocumentCache(),
     // Browsers hide response headers from scripts unless listed: a browser app may read the request
     // id it is told to quote when reporting a problem.
@@ -163,6 +164,8 @@ export function createApp(deps: AppDependencies): App {
       useRequestId(),
       usePrivateResponses(),
       authenticateFirst.plugin,
+      // Read only once the caller is known (useAuthenticateFirst), and never more than this.
+      useBodySizeLimit(limits.maxBodyBytes),
       ...(config.hideSchemaHints ? [blockFieldSuggestionsPlugin()] : []),
       ...(config.introspection ? [] : [useNoIntrospection()]),
       usePersistedOperationList(persistedOperations.list, {
