@@ -39,7 +39,11 @@ export function useBodySizeLimit(maxBytes: number): Plugin {
 }
 
 /** `request` with a body that fails with 413 once more than `maxBytes` have arrived. */
-function counted(request: Request, maxBytes: number, fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream }) {
+function counted(
+  request: Request,
+  maxBytes: number,
+  fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream },
+) {
   const body = request.body as ReadableStream<Uint8Array>;
   // A native stream needs the native TransformStream, the ponyfill's its own (graphql-yoga#4583).
   const Transform = body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream;

@@ -6,6 +6,7 @@ import { HeavyLaneUnavailableError } from '../heavy-queries/heavy-lane.js';
 import type { HeavyAnswer, HeavyError, HeavyQuery } from '../heavy-queries/heavy-query.js';
 import { increment } from '../observability/metrics.js';
 import type { GraphQLContext } from '../schema/context.js';
+import { costMeasured } from '../schema/shared/operation-cost.js';
 import { TurnQueueFullError, TurnTimeoutError } from '../tenancy/tenant-turns.js';
 
 export interface HeavyLaneRoute {
@@ -31,6 +32,7 @@ export function useHeavyLane(route: HeavyLaneRoute): Plugin<GraphQLContext> {
         ctx: context,
         variables: (args.variableValues ?? {}) as Record<string, unknown>,
       });
+      costMeasured(context, complexity);
       if (complexity < route.cost || complexity > context.maxCost) return;
       setExecuteFn(async (executeArgs) => {
         increment('heavy_query');

@@ -10,7 +10,7 @@ import { getDatamodel } from '../generated/pothos-types.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { isUuid } from '../tenancy/resolve-tenant.js';
 import type { GraphQLContext } from './context.js';
-import { costLimitError, fieldCost, PAGE_SIZE } from './shared/operation-cost.js';
+import { costLimitError, costLimitOf, fieldCost, PAGE_SIZE } from './shared/operation-cost.js';
 import { canManageProjects, canWrite } from './shared/roles.js';
 
 /** The schema builder: plugins and scalars only; types live in one file each beside this one. */
@@ -34,7 +34,7 @@ export const builder = new SchemaBuilder<{
   // An operation's cost is checked before its first root field resolves, so before any SQL.
   complexity: {
     fieldComplexity: fieldCost,
-    limit: (context) => ({ complexity: context.maxCost }),
+    limit: costLimitOf,
     complexityError: (kind, result) =>
       kind === ComplexityErrorKind.Complexity
         ? costLimitError(result.complexity, result.maxComplexity ?? 0)

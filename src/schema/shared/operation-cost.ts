@@ -44,6 +44,22 @@ export function fieldCost(
   return 1;
 }
 
+/**
+ * Executions whose cost was already measured within the limit (src/plugins/use-heavy-lane.ts
+ * measures it to pick a lane): the complexity plugin need not walk the document a second time.
+ */
+const measuredWithinLimit = new WeakSet<object>();
+
+/** Records that `context`'s operation costs `cost`: within its limit, the plugin's own check is skipped. */
+export function costMeasured(context: GraphQLContext, cost: number): void {
+  if (cost <= context.maxCost) measuredWithinLimit.add(context);
+}
+
+/** The complexity plugin's limit for an execution: none left to check when it was measured within it. */
+export function costLimitOf(context: GraphQLContext): { complexity?: number } {
+  return measuredWithinLimit.has(context) ? {} : { complexity: context.maxCost };
+}
+
 /** The refusal: the operation's cost and the limit, so a client knows how much to ask for less. */
 export function costLimitError(cost: number, limit: number): GraphQLError {
   increment('query_too_costly');
