@@ -1,5 +1,5 @@
 /** Reads what the database said out of a Prisma error, whichever driver adapter produced it. */
-function driverCause(error: unknown): { originalCode?: string; kind?: string } | undefined {
+function driverCause(error: unknown): { originalCode?: string; kind?: string; constraint?: { index?: string } } | undefined {
   const meta = (error as { meta?: { driverAdapterError?: { cause?: unknown } } } | null)?.meta;
   const cause = meta?.driverAdapterError?.cause;
   return typeof cause === 'object' && cause !== null ? (cause as { originalCode?: string; kind?: string }) : undefined;
@@ -80,6 +80,11 @@ export function isDataException(error: unknown): boolean {
 /** The SQLSTATE or Prisma code of a database error, for the log. */
 export function databaseCode(error: unknown): string | undefined {
   return driverCause(error)?.originalCode ?? prismaCode(error);
+}
+
+/** The name of the constraint (or its index) that refused the write, when the database said. */
+export function violatedConstraint(error: unknown): string | undefined {
+  return driverCause(error)?.constraint?.index;
 }
 
 /** A unique constraint refused the write (SQLSTATE 23505), however the statement was sent. */

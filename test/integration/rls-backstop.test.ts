@@ -6,7 +6,7 @@ import type { Database } from '../../src/db/create-database.js';
 import { mergeTenantBegin } from '../../src/db/merged-tenant-begin.js';
 import { pgStatementsWithSettings } from '../../src/db/pg-tenant-statements.js';
 import { createTenantDb, probeTenantSession, TENANT_ROLE, TENANT_SETTING, tenantScope } from '../../src/db/tenant-db.js';
-import { isRlsViolation } from '../../src/errors/database-errors.js';
+import { databaseCode, isRlsViolation } from '../../src/errors/database-errors.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
 import { counterValue } from '../../src/observability/metrics.js';
 import { TenantBinding } from '../../src/tenancy/tenant-binding.js';
@@ -108,6 +108,21 @@ describe('row-level security with the application predicate bypassed', () => {
         .create({ data: { tenantId: a.id, projectId: a.projectIds[0] ?? '', title: 'cross', assigneeId: b.owner.id } })
         .catch((error: unknown) => error);
       expect((crossAssignee as { code?: string }).code).toBe('P2003');
+    });
+  });
+
+  it('the database refuses a task in an archived project, whoever inserts it (createTask relies on it)', async () => {
+    const db = createTenantDb(database, a.id);
+    await runInTenant(ownerContext(a), async () => {
+      const before = await db.task.count();
+      const late = await db.task
+        .create({ data: { tenantId: a.id, projectId: a.archivedProjectId, title: 'late' } })
+        .catch((error: unknown) => error);
+      expect(databaseCode(late)).toBe('TGA01');
+      expect(await db.task.count()).toBe(before);
+      // An open project of the same tenant still takes one: the trigger refuses the archived only.
+      const open = await db.task.create({ data: { tenantId: a.id, projectId: a.projectIds[0] ?? '', title: 'open' } });
+      await db.task.delete({ where: { id: open.id } });
     });
   });
 });

@@ -4,6 +4,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
 let token: string;
+let projectId: string;
 
 beforeAll(async () => {
   // Registry answers stay warm for the whole file: a refresh between two requests of a comparison
@@ -12,6 +13,7 @@ beforeAll(async () => {
   const tenant = await createTenantFixture(server.database, { slug: 'stmt', projects: 12, tasksPerProject: 12 });
   await createTenantFixture(server.database, { slug: 'stmt-other', projects: 3, tasksPerProject: 3 });
   token = await server.token(tenant.owner.id, tenant.slug);
+  projectId = tenant.projectIds[0] ?? '';
 });
 afterAll(() => server?.close());
 
@@ -71,5 +73,14 @@ describe('SQL statements per request', () => {
       user: { name: expect.stringContaining('OWNER of stmt') },
       tenant: { slug: 'stmt', plan: 'free' },
     });
+  });
+
+  it('createTask is one statement: the insert itself checks the project (foreign key, archived trigger)', async () => {
+    const create = (title: string) =>
+      `mutation { createTask(input: { projectId: "${Buffer.from(`Project:${projectId}`).toString('base64')}", title: "${title}" }) { id title } }`;
+    await statementsFor(create('warm'));
+    const statements = (await statementsFor(create('counted'))).filter((sql) => !sql.includes('set_config'));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^INSERT INTO "public"."tasks"/);
   });
 });

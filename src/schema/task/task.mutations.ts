@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { TenantDb } from '../../db/tenant-db.js';
-import { badInput } from '../../errors/error-codes.js';
+import { databaseCode, violatedConstraint } from '../../errors/database-errors.js';
+import { badInput, notFound } from '../../errors/error-codes.js';
 import { builder } from '../builder.js';
 import { TaskStatusEnum } from '../shared/enums.js';
 import { parseGlobalId } from '../shared/global-id.js';
-import { requireProject } from '../shared/require-row.js';
 import { validate } from '../shared/validate.js';
 
 const title = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
@@ -41,12 +41,16 @@ builder.mutationFields((t) => ({
       const projectId = parseGlobalId(input.projectId, 'Project', 'input.projectId');
       const data = validate(NewTask, { title: input.title });
       const assigneeId = input.assigneeId ? await requireMember(context.db, input.assigneeId) : null;
-      const project = await requireProject(context.db, projectId);
-      if (project.archived) throw badInput([{ field: 'input.projectId', message: 'the project is archived' }]);
-      const task = await context.db.task.create({
-        ...query,
-        data: { tenantId: context.tenant.tenantId, projectId, title: data.title, assigneeId, dueAt: input.dueAt ?? null },
-      });
+      // One statement: the insert itself refuses a project that is not this tenant's or not there
+      // (the composite foreign key) and an archived one (a trigger), each told apart below.
+      const task = await context.db.task
+        .create({
+          ...query,
+          data: { tenantId: context.tenant.tenantId, projectId, title: data.title, assigneeId, dueAt: input.dueAt ?? null },
+        })
+        .catch((error: unknown) => {
+          throw projectRefusal(error) ?? error;
+        });
       context.pubsub.publish({ type: 'task', tenantId: context.tenant.tenantId, projectId, taskId: task.id, kind: 'CREATED' });
       return task;
     },
@@ -105,6 +109,16 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+/**
+ * The insert's own refusals of the project it names (prisma/migrations/20261212000000_tasks_only_in_open_projects):
+ * not there and not this tenant's are one answer, as everywhere.
+ */
+function projectRefusal(error: unknown) {
+  if (violatedConstraint(error) === 'tasks_tenant_id_project_id_fkey') return notFound();
+  if (databaseCode(error) === 'TGA01') return badInput([{ field: 'input.projectId', message: 'the project is archived' }]);
+  return undefined;
+}
 
 /** An assignee must be a member of this tenant; anyone else is "no such member", whoever they are. */
 async function requireMember(db: TenantDb, globalId: string): Promise<string> {
