@@ -101,6 +101,13 @@ export interface Config {
     perTenant: number;
     /** Heavy queries running at once on the worker, all tenants together. */
     concurrency: number;
+    /**
+     * The share of one worker slot's time a tenant may use on average (0 < share ≤ 1; 1: no budget):
+     * past its burst, a tenant's heavy queries wait until it is back within its share.
+     */
+    share: number;
+    /** Heavy-query time a tenant may use back to back before its share applies (ms). */
+    burstMs: number;
   };
   /** Whether "Did you mean …" hints, which reveal the schema, are left out of validation errors. */
   hideSchemaHints: boolean;
@@ -214,6 +221,8 @@ const environment = z.object({
   HEAVY_QUERY_COST: z.coerce.number().int().min(0).max(100_000_000).default(15_000),
   HEAVY_QUERIES_PER_TENANT: z.coerce.number().int().min(1).max(1_000).default(2),
   HEAVY_QUERY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  HEAVY_QUERY_SHARE: z.coerce.number().gt(0).max(1).default(0.25),
+  HEAVY_QUERY_BURST_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
   HIDE_SCHEMA_HINTS: bool.optional(),
   SUBSCRIPTION_RECHECK_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   SUBSCRIPTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
@@ -295,6 +304,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cost: e.HEAVY_QUERY_COST,
       perTenant: e.HEAVY_QUERIES_PER_TENANT,
       concurrency: e.HEAVY_QUERY_CONCURRENCY,
+      share: e.HEAVY_QUERY_SHARE,
+      burstMs: e.HEAVY_QUERY_BURST_MS,
     },
     hideSchemaHints: e.HIDE_SCHEMA_HINTS ?? e.NODE_ENV === 'production',
     subscriptions: {

@@ -47,17 +47,25 @@ export interface FieldProblem {
 /** A client-facing error: a code, a generic message, and for bad input the fields at fault. */
 export function clientError(
   code: ErrorCode,
-  options: { message?: string; fields?: FieldProblem[]; http?: boolean } = {},
+  options: {
+    message?: string;
+    fields?: FieldProblem[];
+    http?: boolean;
+    /** When to try again (RATE_LIMITED, UNAVAILABLE): 1 s unless said; also told in the extensions when said. */
+    retryAfterSeconds?: number;
+  } = {},
 ): GraphQLError {
+  const retryable = code === 'UNAVAILABLE' || code === 'RATE_LIMITED';
   return new GraphQLError(options.message ?? GENERIC_MESSAGES[code], {
     extensions: {
       code,
       ...(options.fields ? { fields: options.fields } : {}),
+      ...(retryable && options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
       ...(options.http
         ? {
             http: {
               status: ErrorCode[code],
-              ...(code === 'UNAVAILABLE' || code === 'RATE_LIMITED' ? { headers: { 'retry-after': '1' } } : {}),
+              ...(retryable ? { headers: { 'retry-after': String(options.retryAfterSeconds ?? 1) } } : {}),
             },
           }
         : {}),

@@ -35,6 +35,9 @@ export function startHeavyLane(options: { config: Config; databaseUrl: string; l
       perTenant: config.heavyQueries.perTenant,
       waitMs: config.databaseClientWaitMs,
       queuePerTenant: QUEUE_PER_TENANT,
+      share: config.heavyQueries.share,
+      // What a tenant may owe is counted in time charged (duration ÷ share).
+      burstMs: config.heavyQueries.burstMs / config.heavyQueries.share,
     },
     logger,
   });

@@ -7,7 +7,7 @@ import type { HeavyAnswer, HeavyError, HeavyQuery } from '../heavy-queries/heavy
 import { increment } from '../observability/metrics.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { costMeasured } from '../schema/shared/operation-cost.js';
-import { TurnQueueFullError, TurnTimeoutError } from '../tenancy/tenant-turns.js';
+import { TurnBudgetSpentError, TurnQueueFullError, TurnTimeoutError } from '../tenancy/tenant-turns.js';
 
 export interface HeavyLaneRoute {
   /** Runs a heavy query on the worker, in its tenant's turn. */
@@ -52,6 +52,10 @@ export function useHeavyLane(route: HeavyLaneRoute): Plugin<GraphQLContext> {
           increment('heavy_query_refused');
           // A tenant with as many heavy reads waiting as it may have: it should slow down.
           if (error instanceof TurnQueueFullError) throw clientError('RATE_LIMITED', { http: true });
+          // A tenant that has used its share of the lane lately: told when it may come back.
+          if (error instanceof TurnBudgetSpentError) {
+            throw clientError('RATE_LIMITED', { http: true, retryAfterSeconds: Math.ceil(error.retryAfterMs / 1000) });
+          }
           if (error instanceof TurnTimeoutError || error instanceof HeavyLaneUnavailableError) {
             throw clientError('UNAVAILABLE', { http: true });
           }

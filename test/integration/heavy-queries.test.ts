@@ -18,6 +18,7 @@ let privatePostgres: PrivatePostgres | undefined;
 let database: TestDatabase;
 let lane: TestServer;
 let inline: TestServer;
+let budgeted: TestServer;
 let a: TenantFixture;
 let b: TenantFixture;
 
@@ -39,12 +40,25 @@ beforeAll(async () => {
   a = await createTenantFixture(database, { slug: 'heavy-a', projects: 3, tasksPerProject: 4 });
   b = await createTenantFixture(database, { slug: 'heavy-b', projects: 2, tasksPerProject: 3 });
   const environment = { DATABASE_URL: database.url as string, HEAVY_QUERIES_PER_TENANT: '1', HEAVY_QUERY_CONCURRENCY: '2' };
-  lane = await startTestServer({ database, environment: { ...environment, HEAVY_QUERY_COST: '100' } });
+  // No time budget here (share 1): the floods below test the turns and the queue, not the budget.
+  lane = await startTestServer({ database, environment: { ...environment, HEAVY_QUERY_COST: '100', HEAVY_QUERY_SHARE: '1' } });
   inline = await startTestServer({ database, environment: { ...environment, HEAVY_QUERY_COST: '0' } });
+  // A budget so small that one heavy read spends it for seconds, and a wait shorter than that.
+  budgeted = await startTestServer({
+    database,
+    environment: {
+      ...environment,
+      HEAVY_QUERY_COST: '100',
+      HEAVY_QUERY_SHARE: '0.001',
+      HEAVY_QUERY_BURST_MS: '0',
+      DATABASE_CLIENT_WAIT_MS: '1000',
+    },
+  });
 }, 60_000);
 afterAll(async () => {
   await lane?.close();
   await inline?.close();
+  await budgeted?.close();
   await database?.destroy();
   await privatePostgres?.destroy();
 });
@@ -172,5 +186,24 @@ describe('the heavy lane', () => {
     // First come, first served would have put it behind the twenty; in turn, it waits for the
     // flooder's running one (and those that started while it was on its way).
     expect(finished.indexOf('other')).toBeLessThan(10);
+  });
+
+  it('holds each tenant to its share of the worker: past it, RATE_LIMITED at once with when to come back; other tenants unaffected', async () => {
+    const spender = await budgeted.token(a.viewer.id, a.slug);
+    const first = await budgeted.request(NESTED, { token: spender });
+    expect(first.status).toBe(200);
+    // The read took at least a millisecond: at a share of 0.001 that is a second or more owed.
+    const refused = await budgeted.request(NESTED, { token: spender });
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect((refused.body.errors?.[0]?.extensions as { retryAfterSeconds?: number }).retryAfterSeconds).toBe(retryAfter);
+    // Light queries of the same tenant are not heavy-lane work: untouched by its budget.
+    expect((await budgeted.request('{ viewer { role } }', { token: spender })).status).toBe(200);
+    // Another tenant's heavy read runs at once.
+    const other = await budgeted.request(NESTED, { token: await budgeted.token(b.viewer.id, b.slug) });
+    expect(other.status).toBe(200);
+    expect(JSON.stringify(other.body)).toContain('heavy-b task 1.2');
   });
 });

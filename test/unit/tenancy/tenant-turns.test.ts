@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TenantTurns, TurnQueueFullError, TurnTimeoutError } from '../../../src/tenancy/tenant-turns.js';
+import { TenantTurns, TurnBudgetSpentError, TurnQueueFullError, TurnTimeoutError } from '../../../src/tenancy/tenant-turns.js';
 
 /** Work that runs until `finish()` is called, recording when it started. */
 function gate(log: string[], name: string) {
@@ -70,5 +70,68 @@ describe('TenantTurns', () => {
     await held;
     // Nothing left behind: the next one runs at once.
     expect(await turns.run('a', async () => 'next')).toBe('next');
+  });
+
+  describe('with a share of the time', () => {
+    /** A clock the test moves: work "lasts" what it adds to it. */
+    function budgeted(options: { waitMs: number }) {
+      const clock = { now: 0 };
+      const turns = new TenantTurns({
+        concurrency: 2,
+        perTenant: 2,
+        queuePerTenant: 10,
+        share: 0.25,
+        burstMs: 100,
+        now: () => clock.now,
+        ...options,
+      });
+      const lasting = (ms: number, name: string, log: string[]) => async () => {
+        log.push(name);
+        clock.now += ms;
+        return name;
+      };
+      return { turns, clock, lasting };
+    }
+
+    it('charges each piece of work its duration ÷ the share, and the debt runs off in real time', async () => {
+      const { turns, clock, lasting } = budgeted({ waitMs: 5_000 });
+      const log: string[] = [];
+      await turns.run('a', lasting(100, 'a1', log));
+      expect(turns.owedMs('a')).toBe(400);
+      clock.now += 150;
+      expect(turns.owedMs('a')).toBe(250);
+      expect(turns.owedMs('b')).toBe(0);
+    });
+
+    it('holds back a tenant past its burst until it is within it, while another tenant runs at once', async () => {
+      const { turns, clock, lasting } = budgeted({ waitMs: 5_000 });
+      const log: string[] = [];
+      await turns.run('a', lasting(100, 'a1', log)); // owes 400, 300 past the burst
+      const a2 = turns.run('a', lasting(0, 'a2', log));
+      expect(await turns.run('b', lasting(10, 'b1', log))).toBe('b1');
+      await tick();
+      expect(log).toEqual(['a1', 'b1']);
+      // The debt is paid as time passes: the wake-up (a real timer) finds a within its burst.
+      clock.now += 300;
+      expect(await a2).toBe('a2');
+      expect(log).toEqual(['a1', 'b1', 'a2']);
+    });
+
+    it('refuses at once, saying when to come back, a tenant owing more than it could wait for', async () => {
+      const { turns, lasting } = budgeted({ waitMs: 200 });
+      await turns.run('a', lasting(100, 'a1', [])); // 300 ms past the burst, more than the 200 it may wait
+      const refused = await turns.run('a', async () => 'never').catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(TurnBudgetSpentError);
+      expect((refused as TurnBudgetSpentError).retryAfterMs).toBe(300);
+      // Another tenant is not affected.
+      expect(await turns.run('b', async () => 'b1')).toBe('b1');
+    });
+
+    it('sets no budget with a share of 1', async () => {
+      const turns = new TenantTurns({ concurrency: 1, perTenant: 1, waitMs: 50, queuePerTenant: 1 });
+      await turns.run('a', async () => await new Promise((resolve) => setTimeout(resolve, 20)));
+      expect(turns.owedMs('a')).toBe(0);
+      expect(await turns.run('a', async () => 'again')).toBe('again');
+    });
   });
 });
