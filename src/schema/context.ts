@@ -39,6 +39,11 @@ export interface GraphQLContext {
   connection?: ConnectionHandle;
   /** The most this caller's operation may cost (src/schema/shared/operation-cost.ts). */
   maxCost: number;
+  /**
+   * The operation's cost, when it was measured before execution (src/plugins/use-heavy-lane.ts):
+   * carried into the execution's context, so that the complexity plugin need not walk it again.
+   */
+  measuredCost?: number;
 }
 
 /** The context of one request (or websocket operation) once the context factory resolved its tenant. */

@@ -45,19 +45,18 @@ export function fieldCost(
 }
 
 /**
- * Executions whose cost was already measured within the limit (src/plugins/use-heavy-lane.ts
- * measures it to pick a lane): the complexity plugin need not walk the document a second time.
+ * Records an operation's cost measured before execution (the heavy lane measures it to pick a lane).
+ * On the context the execution copies (src/schema/context.ts, contextForExecution), so the measure
+ * reaches the complexity plugin, which is then spared a second walk of the document.
  */
-const measuredWithinLimit = new WeakSet<object>();
-
-/** Records that `context`'s operation costs `cost`: within its limit, the plugin's own check is skipped. */
 export function costMeasured(context: GraphQLContext, cost: number): void {
-  if (cost <= context.maxCost) measuredWithinLimit.add(context);
+  context.measuredCost = cost;
 }
 
 /** The complexity plugin's limit for an execution: none left to check when it was measured within it. */
 export function costLimitOf(context: GraphQLContext): { complexity?: number } {
-  return measuredWithinLimit.has(context) ? {} : { complexity: context.maxCost };
+  const measured = context.measuredCost;
+  return measured !== undefined && measured <= context.maxCost ? {} : { complexity: context.maxCost };
 }
 
 /** The refusal: the operation's cost and the limit, so a client knows how much to ask for less. */
