@@ -1,8 +1,15 @@
+/** What a driver adapter says of a database error: its SQLSTATE, its kind, the constraint it names. */
+interface DriverCause {
+  originalCode?: string;
+  kind?: string;
+  constraint?: { index?: string };
+}
+
 /** Reads what the database said out of a Prisma error, whichever driver adapter produced it. */
-function driverCause(error: unknown): { originalCode?: string; kind?: string; constraint?: { index?: string } } | undefined {
+function driverCause(error: unknown): DriverCause | undefined {
   const meta = (error as { meta?: { driverAdapterError?: { cause?: unknown } } } | null)?.meta;
   const cause = meta?.driverAdapterError?.cause;
-  return typeof cause === 'object' && cause !== null ? (cause as { originalCode?: string; kind?: string }) : undefined;
+  return typeof cause === 'object' && cause !== null ? (cause as DriverCause) : undefined;
 }
 
 function prismaCode(error: unknown): string | undefined {

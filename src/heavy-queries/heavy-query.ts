@@ -11,6 +11,8 @@ export interface HeavyQuery {
   variables: Record<string, unknown> | undefined;
   operationName: string | undefined;
   maxCost: number;
+  /** Its cost as the main thread measured it (within maxCost): the worker does not walk it again. */
+  measuredCost: number;
 }
 
 /** A serialized GraphQL error, masked by the worker exactly as the main thread masks its own. */

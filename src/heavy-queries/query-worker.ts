@@ -85,6 +85,7 @@ async function executeLeased(query: HeavyQuery): Promise<ExecutionResult> {
       // Queries publish nothing: a resolver that tried would be a bug, and says so.
       pubsub: refusing<TenantPubSub>('pubsub'),
       maxCost: query.maxCost,
+      measuredCost: query.measuredCost,
     };
     const contextValue = contextForExecution(resolved, lease.client);
     return await execute({

@@ -46,6 +46,7 @@ export function useHeavyLane(route: HeavyLaneRoute): Plugin<GraphQLContext> {
             variables: (executeArgs.variableValues ?? undefined) as Record<string, unknown> | undefined,
             operationName: executeArgs.operationName ?? undefined,
             maxCost: context.maxCost,
+            measuredCost: complexity,
           });
           return context.connection ? parsedResultOf(answer) : resultOf(answer);
         } catch (error) {

@@ -23,6 +23,7 @@ const query = (document: string, tenantId = 't1'): HeavyQuery => ({
   variables: undefined,
   operationName: undefined,
   maxCost: 1,
+  measuredCost: 1,
 });
 
 describe('the heavy lane', () => {
