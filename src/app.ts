@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { YogaServerInstance } from 'graphql-yoga';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/create-database.js';
@@ -9,28 +8,17 @@ import { createUserProvisioner } from './db/provision-user.js';
 import { createRegistrySource } from './db/registry-source.js';
 import { createTenantDbs, type TenantDbs } from './db/tenant-db.js';
 import { clientError } from './errors/error-codes.js';
+import { createGraphQLPipeline, createRequestListener, GRAPHQL_ENDPOINT } from './graphql-pipeline.js';
 import { startHeavyLane } from './heavy-queries/start-heavy-lane.js';
 import type { Logger } from './observability/logger.js';
 import { counterValue } from './observability/metrics.js';
-import { runInRequestScope } from './observability/request-scope.js';
-import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
-import { corsAllowList } from './plugins/cors-allow-list.js';
-import { createErrorMask, isReported } from './plugins/mask-error.js';
 import { createMemoryDocumentStore, type PersistedDocumentStore } from './plugins/persisted-document-store.js';
 import { useAuthenticateFirst } from './plugins/use-authenticate-first.js';
-import { useBodySizeLimit } from './plugins/use-body-size-limit.js';
 import { useHeavyLane } from './plugins/use-heavy-lane.js';
-import { useHttpSubscriptionSlots } from './plugins/use-http-subscription-slots.js';
-import { useNoIntrospection } from './plugins/use-no-introspection.js';
-import { useOperationLog } from './plugins/use-operation-log.js';
-import { loadPersistedOperationList, usePersistedOperationList } from './plugins/use-persisted-operation-list.js';
-import { usePrivateResponses } from './plugins/use-private-responses.js';
-import { useQueryLimits } from './plugins/use-query-limits.js';
-import { requestIdFrom, useRequestId } from './plugins/use-request-id.js';
+import { loadPersistedOperationList } from './plugins/use-persisted-operation-list.js';
 import { useTenantScope } from './plugins/use-tenant-scope.js';
 import { createTenantPubSub, type PubSubEventTarget, type TenantPubSub } from './pubsub/tenant-pubsub.js';
-import { createRequestContext, type GraphQLContext } from './schema/context.js';
-import { schema } from './schema/index.js';
+import type { GraphQLContext } from './schema/context.js';
 import { createSubscriptionSlots } from './subscriptions/subscription-slots.js';
 import { attachWebSocketServer, type WebSocketInitialContext } from './subscriptions/websocket-server.js';
 import { findRevocation } from './tenancy/entitlement.js';
@@ -39,8 +27,6 @@ import { createTenantResolver } from './tenancy/resolve-tenant.js';
 import type { TenantContext } from './tenancy/tenant-context.js';
 import { TenantRegistry } from './tenancy/tenant-registry.js';
 
-const GRAPHQL_ENDPOINT = '/graphql';
-const HEALTH_ENDPOINT = '/healthz';
 /** How long a client may take to send its request's headers, and the whole request. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -122,78 +108,24 @@ export function createApp(deps: AppDependencies): App {
     registered: deps.persistedDocuments ?? createMemoryDocumentStore(),
   };
   const authenticateFirst = useAuthenticateFirst({ resolveTenant, logger, graphqlEndpoint: GRAPHQL_ENDPOINT });
-  const { limits } = config;
   const subscriptionSlots = createSubscriptionSlots(config.subscriptions.perTenant);
 
-  const yoga = createYoga<Record<string, never>, GraphQLContext>({
-    schema,
-    graphqlEndpoint: GRAPHQL_ENDPOINT,
-    // Bounded by useBodySizeLimit below, which costs nothing when Content-Length bounds the body.
-    maxRequestBodySize: false,
-    parserAndValidationCache: boundedDocumentCache(),
-    // Browsers hide response headers from scripts unless listed: a browser app may read the request
-    // id it is told to quote when reporting a problem.
-    cors: corsAllowList(config.corsOrigins, ['x-request-id']),
-    landingPage: false,
-    // GraphiQL's code comes in the page itself, not from a CDN: it works offline and behind a proxy
-    // that allows only this server. Loaded on the first page asked for (9 MB a server that never
-    // shows GraphiQL need not hold).
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
-    healthCheckEndpoint: HEALTH_ENDPOINT,
-    logging: {
-      debug: (...args) => logger.debug(args.map(String).join(' ')),
-      info: (...args) => logger.info(args.map(String).join(' ')),
-      warn: (...args) => logger.warn(args.map(String).join(' ')),
-      // Yoga logs at error level every error the mask replaced, client mistakes included, and with
-      // no word of the request: the mask has already logged those, at their level, with the id.
-      error: (...args) => {
-        if (args.length === 1 && isReported(args[0])) return;
-        logger.error(args.map(String).join(' '));
-      },
-    },
-    maskedErrors: { maskError: createErrorMask(logger) },
-    graphiql: config.graphiql && {
-      title: 'tenantgraph',
-      headers: JSON.stringify({
-        Authorization: `Bearer ${deps.graphiqlToken ?? '<a token from: npm run cli -- token issue --user <email> --tenant <slug>>'}`,
-      }),
-      defaultQuery:
-        '{\n  viewer {\n    user { name email }\n    tenant { slug name }\n    role\n  }\n  projects(first: 10) {\n    totalCount\n    edges { node { id name tasks(first: 5) { totalCount edges { node { title status assignee { name } } } } } }\n  }\n}\n',
-    },
-    plugins: [
-      useRequestId(),
-      usePrivateResponses(),
-      authenticateFirst.plugin,
-      // Read only once the caller is known (useAuthenticateFirst), and never more than this.
-      useBodySizeLimit(limits.maxBodyBytes),
-      ...(config.hideSchemaHints ? [blockFieldSuggestionsPlugin()] : []),
-      ...(config.introspection ? [] : [useNoIntrospection()]),
-      usePersistedOperationList(persistedOperations.list, {
-        registered: persistedOperations.registered,
-        tenantOf: (request) => authenticateFirst.resolvedOf(request)?.context.tenantId,
-      }),
-      useQueryLimits(limits),
+  const yoga = createGraphQLPipeline({
+    config,
+    logger,
+    authenticateFirst,
+    resolveForOperation,
+    persistedOperations,
+    subscriptionSlots,
+    pubsub,
+    graphiqlToken: deps.graphiqlToken,
+    execution: [
       useTenantScope({
         lease: (owner) => clientsFor(owner).lease(owner),
         revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
       }),
       ...(heavyLane ? [useHeavyLane({ run: (query) => heavyLane.run(query), cost: config.heavyQueries.cost })] : []),
-      useHttpSubscriptionSlots(subscriptionSlots),
-      useOperationLog(logger),
     ],
-    // The tenant was resolved once, before the body was read (HTTP), or at connection_init and
-    // again for this operation (websocket); without it nothing downstream runs.
-    context: async (initial) => {
-      const websocket = (initial as Partial<WebSocketInitialContext>).websocket;
-      const resolved = websocket ? await resolveForOperation(websocket) : authenticateFirst.resolvedOf(initial.request);
-      // Fails closed: a request that was not resolved before its body was read is not served.
-      if (!resolved) throw clientError('UNAUTHENTICATED', { http: true });
-      return createRequestContext(resolved, {
-        pubsub,
-        connection: websocket ? { close: websocket.close } : undefined,
-        maxCost: limits.maxCost,
-      });
-    },
   });
 
   /**
@@ -221,25 +153,12 @@ export function createApp(deps: AppDependencies): App {
     return lastReadiness.checks;
   };
 
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const path = request.url?.split('?', 1)[0];
-    if (path === '/readyz') {
-      void currentReadiness().then((checks) => {
-        const ready = checks.database && checks.process;
-        const status = !ready ? 'unavailable' : Object.values(checks).every(Boolean) ? 'ready' : 'degraded';
-        respond(response, ready ? 200 : 503, { status, checks });
-      });
-      return;
-    }
-    // Exactly these paths: Yoga would also serve GraphQL on any path ending in /graphql or
-    // /graphql/, where useAuthenticateFirst (which knows only the endpoint) would not stand first.
-    if (path !== GRAPHQL_ENDPOINT && path !== HEALTH_ENDPOINT) {
-      respond(response, 404, { errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
-      return;
-    }
-    const header = request.headers['x-request-id'];
-    void runInRequestScope(requestIdFrom(Array.isArray(header) ? header[0] : header), () => yoga(request, response));
-  });
+  const server = createServer(
+    createRequestListener(yoga, async () => {
+      const checks = await currentReadiness();
+      return { ready: checks.database === true && checks.process === true, checks };
+    }),
+  );
 
   // A client that trickles its headers or body holds a socket: give it a bounded time to finish
   // sending its request (responses, SSE streams included, are not limited by these).
@@ -311,9 +230,4 @@ async function readiness(database: Database, others: Record<string, () => boolea
     process: counterValue('uncaught_exception') === 0,
     ...Object.fromEntries(Object.entries(others).map(([name, ready]) => [name, ready()])),
   };
-}
-
-function respond(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
 }
