@@ -396,10 +396,26 @@ const quietRequests = Array.from({ length: 200 }, () => ({
   token: tokenOf(tiny),
   body: body(POINT, { id: encodeGlobalID('Task', pick(tiny.taskIds)) }),
 }));
-const anonymousFlood = [{ token: '', body: body(`{ viewer { role } }${' '.repeat(16 * 1024 * 1024)}`) }];
+/**
+ * The anonymous client: 16 MB bodies with no token, from bench/flood.ts at the lowest CPU priority
+ * (its body is built once; a general load generator builds it again per request, and on these 2
+ * cores that CPU was counted against the server). Fails if the server answered none of it.
+ */
+async function flood(url: string, durationSeconds: number, connections: number) {
+  const flooder = [process.execPath, '--import', 'tsx', 'bench/flood.ts', url, String(durationSeconds), String(connections)];
+  const { stdout } = await run('nice', ['-n', '19', ...flooder], { maxBuffer: 1 << 20 });
+  const { sent, answered } = JSON.parse(stdout) as { sent: number; answered: number };
+  // A refusal can be lost to the reset that the unread body causes: some answered is the proof.
+  if (sent === 0 || answered === 0) throw new Error(`abuse: the flood sent ${sent} documents, ${answered} were answered`);
+  floodRates.push(sent / durationSeconds);
+}
+/** Documents per second each flood sent, in the scenario being measured. */
+let floodRates: number[] = [];
 const expensiveRequests = [{ token: tokenOf(large), body: body(EXPENSIVE) }];
 interface AbuseRow {
   attack: string;
+  /** Anonymous documents sent per second, when the attack has a flood. */
+  floodPerSecond?: number;
   alone: number;
   attacked: number;
   ratio: number;
@@ -427,8 +443,8 @@ if (selected('abuse')) {
   // machine is not the server's, while on these 2 cores its client (reading 1 MB answers, writing
   // 16 MB bodies) would otherwise take CPU from the quiet tenant and be counted against the server.
   const attackers = {
-    anonymous: () => drive(isolated.url, anonymousFlood, DURATION + 1, 2, true),
-    elsewhere: () => drive(sinkUrl, anonymousFlood, DURATION + 1, 2, true),
+    anonymous: () => flood(isolated.url, DURATION + 1, 2),
+    elsewhere: () => flood(sinkUrl, DURATION + 1, 2),
     costliest: () => drive(isolated.url, expensiveRequests, DURATION + 1, 2, true),
   };
   const scenarios: [string, (keyof typeof attackers)[]][] = [
@@ -450,6 +466,7 @@ if (selected('abuse')) {
     const alone: number[] = [];
     const attacked: number[] = [];
     const ratios: number[] = [];
+    floodRates = [];
     for (let round = 0; round < ABUSE_ROUNDS; round++) {
       const first = await quietly();
       const second = await underAttack();
@@ -459,7 +476,13 @@ if (selected('abuse')) {
       attacked.push(second, third);
       ratios.push((second + third) / (first + fourth));
     }
-    abuseRows.push({ attack, alone: mean(alone), attacked: mean(attacked), ...medianRound(ratios) });
+    abuseRows.push({
+      attack,
+      alone: mean(alone),
+      attacked: mean(attacked),
+      ...medianRound(ratios),
+      ...(floodRates.length > 0 ? { floodPerSecond: mean(floodRates) } : {}),
+    });
   }
   sink.kill();
 }
@@ -937,7 +960,7 @@ if (abuseRows.length > 0) {
     '| --- | ---: | ---: | ---: | ---: | --- |',
     ...abuseRows.map(
       (row) =>
-        `| 6 abuse: ${row.attack} | ${fixed(row.alone, 0)} ms | ${fixed(row.attacked, 0)} ms | ${fixed(row.ratio, 2)}× | ${fixed(row.range[0], 2)}–${fixed(row.range[1], 2)} | ≤ 1.5× |`,
+        `| 6 abuse: ${row.attack}${row.floodPerSecond === undefined ? '' : ` (${fixed(row.floodPerSecond, 0)} documents/s per flood)`} | ${fixed(row.alone, 0)} ms | ${fixed(row.attacked, 0)} ms | ${fixed(row.ratio, 2)}× | ${fixed(row.range[0], 2)}–${fixed(row.range[1], 2)} | ≤ 1.5× |`,
     ),
   );
 }
