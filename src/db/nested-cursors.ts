@@ -24,6 +24,14 @@ const READS = ['findMany', 'findFirst', 'findFirstOrThrow', 'findUnique', 'findU
  */
 export function nestedCursorsAsKeysets<Db extends object>(db: Db, datamodel: PothosPrismaDatamodel['datamodel']): Db {
   const models = datamodel.models;
+  // Each model's relation fields by name, and the model each leads to: asked for every selected
+  // field of every read, so looked up in a map and not searched for in the field list.
+  const relations = new Map(
+    Object.entries(models).map(([model, { fields }]) => [
+      model,
+      new Map(fields.filter((field) => field.kind === 'object').map((field) => [field.name, field.type])),
+    ]),
+  );
   const source = db as unknown as Record<string, Delegate>;
   const wrapped: Record<string, unknown> = { ...(db as object) };
   for (const model of Object.keys(models)) {
@@ -35,14 +43,30 @@ export function nestedCursorsAsKeysets<Db extends object>(db: Db, datamodel: Pot
       const run = delegate[operation];
       if (!run) continue;
       operations[operation] = (args?: Args) => {
-        const cursors = args ? nestedCursors(model, args) : [];
-        if (cursors.length === 0) return run(args);
-        return lowered(args as Args, cursors).then((rewritten) => run(rewritten));
+        // Nearly every read has no nested cursor: found out without building a path.
+        if (!args || !hasNestedCursor(model, args)) return run(args);
+        return lowered(args, nestedCursors(model, args)).then((rewritten) => run(rewritten));
       };
     }
     wrapped[key] = Object.freeze(operations);
   }
   return Object.freeze(wrapped) as Db;
+
+  /** Whether a nested relation load (through `select`/`include`) pages by a cursor. */
+  function hasNestedCursor(model: string, args: Args): boolean {
+    const fields = relations.get(model);
+    if (!fields) return false;
+    for (const selection of [args.select, args.include]) {
+      if (!isObject(selection)) continue;
+      for (const field in selection) {
+        const target = fields.get(field);
+        const value = selection[field];
+        if (target === undefined || !isObject(value)) continue;
+        if (value.cursor !== undefined || hasNestedCursor(target, value)) return true;
+      }
+    }
+    return false;
+  }
 
   /** The paths (through `select`/`include`) of the nested relation loads that page by a cursor. */
   function nestedCursors(model: string, args: Args, path: string[] = []): { path: string[]; model: string }[] {
@@ -51,11 +75,11 @@ export function nestedCursorsAsKeysets<Db extends object>(db: Db, datamodel: Pot
       const selection = args[nesting];
       if (!isObject(selection)) continue;
       for (const [field, value] of Object.entries(selection)) {
-        const relation = models[model]?.fields.find((candidate) => candidate.name === field && candidate.kind === 'object');
-        if (!relation || !isObject(value)) continue;
+        const target = relations.get(model)?.get(field);
+        if (target === undefined || !isObject(value)) continue;
         const at = [...path, nesting, field];
-        if (value.cursor !== undefined) found.push({ path: at, model: relation.type });
-        found.push(...nestedCursors(relation.type, value, at));
+        if (value.cursor !== undefined) found.push({ path: at, model: target });
+        found.push(...nestedCursors(target, value, at));
       }
     }
     return found;
