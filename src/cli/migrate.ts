@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       await waitForDatabase(database.sql, {
         timeoutMs,
         databaseUrl: url,
+        databaseUrlSetting: setting,
         onRetry: (_setting, reason, delayMs) =>
           process.stderr.write(`tenantgraph-migrate: ${setting} not reachable yet (${reason}); retrying in ${delayMs} ms\n`),
       });

@@ -250,6 +250,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `invalid configuration:\n${alongside.map((name) => `  ${name}: not with JWT_ISSUERS (list that issuer there)`).join('\n')}`,
     );
   }
+  // A provider's key set with the default issuer (this server's development signer): every token of
+  // the provider would be refused, and `user add --subject` would file identities under the wrong issuer.
+  if (blankAsUnset.JWT_JWKS_URL !== undefined && blankAsUnset.JWT_ISSUER === undefined) {
+    throw new ConfigError(
+      "invalid configuration:\n  JWT_ISSUER: required with JWT_JWKS_URL (the iss of that provider's tokens, e.g. https://YOUR_TENANT.eu.auth0.com/)",
+    );
+  }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   const refusals = productionRefusals(e, production);

@@ -16,6 +16,8 @@ export interface WaitOptions {
   /** How long to keep trying, in ms (0: one attempt). */
   timeoutMs: number;
   databaseUrl: string;
+  /** The setting `databaseUrl` came from, named when it cannot be used (`npm run migrate`: DIRECT_DATABASE_URL too). */
+  databaseUrlSetting?: string;
   /** The direct URL when it differs from `databaseUrl` (sessions go there). */
   directDatabaseUrl?: string;
   /** Told about each failed attempt that will be retried. */
@@ -29,7 +31,13 @@ export interface WaitOptions {
  */
 export async function waitForDatabase(sql: SqlRunner, options: WaitOptions): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
-  await retry('DATABASE_URL', options.databaseUrl, () => sql.query('SELECT 1'), deadline, options.onRetry);
+  await retry(
+    options.databaseUrlSetting ?? 'DATABASE_URL',
+    options.databaseUrl,
+    () => sql.query('SELECT 1'),
+    deadline,
+    options.onRetry,
+  );
   if (options.directDatabaseUrl && options.directDatabaseUrl !== options.databaseUrl) {
     await retry(
       'DIRECT_DATABASE_URL',

@@ -224,6 +224,7 @@ describe('npm run cli', () => {
 
   it('refuses to issue development tokens when an external issuer is configured', async () => {
     process.env.JWT_JWKS_URL = 'https://idp.example/.well-known/jwks.json';
+    process.env.JWT_ISSUER = 'https://idp.example/';
     try {
       const result = await cli('token', 'issue', '--user', 'zoe@cli.test', '--tenant', 'cli-co');
       expect(result).toEqual({
@@ -233,6 +234,7 @@ describe('npm run cli', () => {
       });
     } finally {
       delete process.env.JWT_JWKS_URL;
+      delete process.env.JWT_ISSUER;
     }
   });
 

@@ -42,6 +42,27 @@ describe('start-up failures name the setting at fault', () => {
     expect(retries.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('`npm run migrate` names DIRECT_DATABASE_URL when that is the URL it cannot reach', async () => {
+    const port = await freePort();
+    const result = await runServerUntilExit(
+      {
+        DIRECT_DATABASE_URL: `postgres://owner:secret@127.0.0.1:${port}/tenantgraph`,
+        DATABASE_START_TIMEOUT_MS: '0',
+        DATA_DIR: dataDir,
+      },
+      { script: 'src/cli/migrate.ts' },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^tenantgraph-migrate: DIRECT_DATABASE_URL: cannot use PostgreSQL at 127\\.0\\.0\\.1:${port}/tenantgraph: ECONNREFUSED`,
+        ),
+      ),
+    ]);
+    expect(result.stderr).not.toContain('secret');
+  });
+
   it('an unreachable REDIS_URL', async () => {
     const port = await freePort();
     const result = await runServerUntilExit({ REDIS_URL: `redis://127.0.0.1:${port}`, DATA_DIR: dataDir });

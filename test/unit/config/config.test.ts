@@ -111,14 +111,30 @@ describe('configuration', () => {
       /JWT_JWKS_URL: required when NODE_ENV=production.*ALLOW_DEV_SIGNING_KEY/,
     );
     expect(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_SIGNING_KEY: 'true' }).devSigningKey).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' }).devSigningKey).toBe(false);
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'https://idp.example/' })
+        .devSigningKey,
+    ).toBe(false);
     // Several issuers, each with its key set, are real issuers too.
     const issuers = JSON.stringify([{ issuer: 'https://a.test/', jwksUrl: 'https://a.test/jwks.json' }]);
     expect(loadConfig({ NODE_ENV: 'production', JWT_ISSUERS: issuers }).devSigningKey).toBe(false);
   });
 
+  it('refuses a provider key set without its issuer: the default JWT_ISSUER names the development key, whose iss no provider token carries', () => {
+    // Left at tenantgraph-dev, every provider token would be refused, and `user add --subject` would
+    // register identities under the development issuer, where no token of the provider finds them.
+    for (const mode of ['production', 'development']) {
+      expect(() => loadConfig({ NODE_ENV: mode, JWT_JWKS_URL: 'https://idp.example/jwks' })).toThrow(
+        /JWT_ISSUER: required with JWT_JWKS_URL/,
+      );
+    }
+    expect(loadConfig({ JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'https://idp.example/' }).jwt.issuer).toBe(
+      'https://idp.example/',
+    );
+  });
+
   it('production turns off GraphiQL, introspection, cross-origin access and demo data unless asked for', () => {
-    const production = { NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' };
+    const production = { NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'https://idp.example/' };
     expect(loadConfig(production)).toMatchObject({
       production: true,
       graphiql: false,
