@@ -4,13 +4,16 @@ import { TaskStatusEnum } from '../shared/enums.js';
 
 builder.prismaNode('Task', {
   id: { field: 'id' },
-  // Select mode: a query loads the columns its selection reads (and the cursor's), not every column.
-  select: { id: true },
+  // Select mode: a query loads the columns its selection reads (and the cursor's), not every column —
+  // but the small ones nearly every read shows (title and status) are always loaded and resolved straight from
+  // the row: an exposed column goes through Pothos's per-row selection bookkeeping on every row of
+  // every list (title, status and the names were ~9% of the nested read's CPU).
+  select: { id: true, title: true, status: true },
   // node(id) of a row nobody may see answers null without an exception (see builder.ts).
   nullable: true,
   fields: (t) => ({
-    title: t.exposeString('title'),
-    status: t.expose('status', { type: TaskStatusEnum }),
+    title: t.string({ resolve: (task) => task.title }),
+    status: t.field({ type: TaskStatusEnum, resolve: (task) => task.status }),
     dueAt: t.expose('dueAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

@@ -15,13 +15,15 @@ builder.prismaObject('Tenant', {
 
 builder.prismaNode('User', {
   id: { field: 'id' },
-  select: { id: true },
+  // The name is always loaded and resolved straight from the row (see Task: no per-row selection
+  // bookkeeping); the email only when asked for.
+  select: { id: true, name: true },
   // node(id) of a row nobody may see answers null without an exception (see builder.ts).
   nullable: true,
   description: 'A person. Visible only while they are a member of the viewer’s tenant.',
   fields: (t) => ({
     email: t.exposeString('email'),
-    name: t.exposeString('name'),
+    name: t.string({ resolve: (user) => user.name }),
   }),
 });
 
