@@ -12,6 +12,7 @@ import { ErrorCode, type FieldProblem, genericMessage } from '../errors/error-co
 import { originOf } from '../errors/error-origin.js';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
+import { currentRequestId } from '../observability/request-scope.js';
 import { peekTenant } from '../tenancy/tenant-context.js';
 
 const CLIENT_CODES = new Set(Object.keys(ErrorCode));
@@ -42,14 +43,16 @@ export function createErrorMask(logger: Logger) {
 function maskWith(logger: Logger) {
   return (error: unknown): Error => {
     if (!isGraphQLError(error)) {
-      logger.error({ requestId: peekTenant()?.requestId, err: error }, 'unexpected error');
+      logger.error({ requestId: peekTenant()?.requestId ?? currentRequestId(), err: error }, 'unexpected error');
       return coded(undefined, 'INTERNAL_SERVER_ERROR');
     }
     const original = error.originalError;
     // The mask runs after the execution's tenant context has ended: the request id comes from the
-    // error itself when it was raised in a resolver (see error-origin.ts).
+    // error itself when it was raised in a resolver (see error-origin.ts), else from the request
+    // scope (an error raised before execution, such as a persisted-query hash that is not its
+    // text's). An explicit undefined here would hide the logger's own request id from the line.
     const origin = originOf(original) ?? originOf(error) ?? peekTenant();
-    const requestId = origin?.requestId;
+    const requestId = origin?.requestId ?? currentRequestId();
     // A variable that does not coerce to its type (a bad DateTime, an Int out of range) or a
     // required one left out is the client's input: GraphQL's message names the variable and the
     // expected type, nothing more.

@@ -310,6 +310,26 @@ describe('logs', () => {
     expect(written.filter((line) => typeof line.requestId !== 'string')).toEqual([]);
     expect(written.filter((line) => (line.level as number) >= 50)).toEqual([]);
   });
+
+  it('name the request of a refusal raised before execution: a persisted-query hash that is not its text’s', async () => {
+    const from = logLines.length;
+    const requestId = 'bad-args-apq-mismatch';
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-request-id': requestId },
+      body: JSON.stringify({
+        query: '{ viewer { role } }',
+        extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } },
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+      'BAD_USER_INPUT',
+    );
+    const written = logLines.slice(from);
+    expect(written.some((line) => line.msg === 'bad user input' && line.requestId === requestId)).toBe(true);
+    expect(written.filter((line) => typeof line.requestId !== 'string')).toEqual([]);
+  });
 });
 
 function nul() {

@@ -94,6 +94,23 @@ describe('logs', () => {
   });
 });
 
+describe('batched requests', () => {
+  it('are refused with the answer the README shows, running none of the operations', async () => {
+    await server.request('{ viewer { role } }', { token }); // warms the registry: the refusal then runs no SQL at all
+    const before = server.database.statements.length;
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify([{ query: '{ viewer { role } }' }, { query: '{ viewer { role } }' }]),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'Batching is not supported.', extensions: { code: 'BAD_REQUEST' } }],
+    });
+    expect(server.database.statements.slice(before)).toEqual([]);
+  });
+});
+
 describe('a browser app', () => {
   it('may read the request id of a cross-origin response (Access-Control-Expose-Headers)', async () => {
     const response = await fetch(server.url, {
