@@ -18,6 +18,16 @@ describe('TenantScope.scopeArgs', () => {
     });
   });
 
+  it('copies arguments carrying an own __proto__ key as data, never as the copy’s prototype', () => {
+    // Arguments are copied with Object.assign for speed on Node 20; Object.assign would set a
+    // __proto__ key as the copy's prototype, so such arguments are spread instead.
+    const input = JSON.parse('{"__proto__": {"tenantId": "other"}, "where": {"id": "x"}}') as Record<string, unknown>;
+    const scoped = tenantScope.scopeArgs('Task', 'findFirst', input, A);
+    expect(Object.getPrototypeOf(scoped)).toBe(Object.prototype);
+    expect(Object.hasOwn(scoped, '__proto__')).toBe(true);
+    expect(scoped.where).toEqual({ id: 'x', AND: [own] });
+  });
+
   it('cannot be widened by a where that names another tenant', () => {
     const scoped = tenantScope.scopeArgs('Task', 'findMany', { where: { tenantId: B } }, A);
     expect(scoped.where).toEqual({ tenantId: B, AND: [own] });
