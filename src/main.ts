@@ -139,7 +139,12 @@ function startUpSettings(config: Config) {
   return {
     mode: config.production ? 'production' : 'development',
     database: config.databaseUrl ? describeUrl(config.databaseUrl) : 'embedded',
-    issuers: trustedIssuers(config.jwt).map((trusted) => trusted.jwksUrl ?? 'development key'),
+    // The `iss` each expects, first: a wrong JWT_ISSUER refuses every token, and the URL alone hid it.
+    issuers: trustedIssuers(config.jwt).map((trusted) => ({
+      iss: trusted.issuer,
+      ...(trusted.jwksUrl ? { jwksUrl: trusted.jwksUrl } : { signer: 'development key' }),
+      audience: trusted.audience,
+    })),
     migrateOnStart: config.migrateOnStart,
     seedDemo: config.seedDemo,
     graphiql: config.graphiql,

@@ -95,7 +95,9 @@ export interface RegistryListenerOptions {
  * new connection (one that died without telling never ends by itself). A heartbeat still waiting
  * for a pooled connection is not a miss: a busy pool says nothing of LISTEN. So a LISTEN that
  * silently hears nothing (through a pooler, a half-dead connection) costs at most two heartbeat
- * intervals of staleness beyond the TTL, never the long one.
+ * intervals of staleness beyond the TTL, never the long one. A LISTEN that has never heard one (a
+ * transaction pooler, no DIRECT_DATABASE_URL) is said once, as such, and its reconnections are not
+ * reported as losses and recoveries.
  * Resolves, once listening, with a function that stops it all.
  */
 export async function listenForRegistryChanges(
@@ -120,6 +122,13 @@ export async function listenForRegistryChanges(
   let unheard: { beat: string; sentAt?: number } | undefined;
   /** Heartbeats in a row that were sent and not heard. */
   let misses = 0;
+  /**
+   * Whether any heartbeat was ever heard back, on any connection. Never heard, LISTEN most likely
+   * goes through a transaction pooler (it hears nothing there): said once, and the reconnections
+   * that follow are not reported as losses and recoveries, which they are not.
+   */
+  let everHeard = false;
+  let toldNeverHeard = false;
 
   const tick = () => {
     if (!current) return;
@@ -137,11 +146,17 @@ export async function listenForRegistryChanges(
       registry.changesPushed(false);
     }
     if (misses >= 2) {
+      if (!everHeard && !toldNeverHeard) {
+        toldNeverHeard = true;
+        logger.warn(
+          'registry notifications are never heard on this connection: LISTEN most likely goes through a transaction pooler (PgBouncer, Supavisor, RDS Proxy); set DIRECT_DATABASE_URL to PostgreSQL itself. Until then registry answers are trusted for REGISTRY_TTL_MS only',
+        );
+      }
       // A connection that died without telling (half-open TCP) would never end by itself: listen anew.
       misses = 0;
       const silent = current;
       current = undefined;
-      scheduleRetry();
+      scheduleRetry({ quiet: !everHeard });
       void silent.end().catch(() => {});
       return;
     }
@@ -165,6 +180,7 @@ export async function listenForRegistryChanges(
     if (beat !== unheard?.beat) return;
     unheard = undefined;
     misses = 0;
+    everHeard = true;
     if (!registry.changesArePushed) {
       registry.changesPushed(true);
       logger.info('registry changes are pushed: answers trusted until a change drops them');
@@ -197,12 +213,15 @@ export async function listenForRegistryChanges(
     return client;
   };
 
-  const scheduleRetry = () => {
+  /** `quiet`: a connection that never heard anything is replaced, not lost (no warning each time). */
+  const scheduleRetry = ({ quiet = false } = {}) => {
     current = undefined;
     registry.changesPushed(false);
     if (stopped || retry) return;
     const delay = Math.min(maxDelay, minDelay * 2 ** failures);
-    logger.warn({ retryInMs: delay }, 'registry notifications lost; listening again soon (until then: the cache TTL)');
+    if (!quiet)
+      logger.warn({ retryInMs: delay }, 'registry notifications lost; listening again soon (until then: the cache TTL)');
+    else logger.debug({ retryInMs: delay }, 'registry notifications not heard yet; listening on a new connection soon');
     retry = setTimeout(() => {
       retry = undefined;
       listen().then(
@@ -214,7 +233,8 @@ export async function listenForRegistryChanges(
           // Anything notified while nobody listened was missed: forget every cached answer.
           registry.invalidateAll();
           increment('registry_listen_reconnected');
-          logger.warn('registry notifications re-established; registry cache flushed');
+          if (everHeard) logger.warn('registry notifications re-established; registry cache flushed');
+          else logger.debug('listening for registry notifications again (none heard yet)');
           sendHeartbeat();
         },
         (error: unknown) => {

@@ -26,15 +26,17 @@ describe('behind a transaction pooler', () => {
   let bouncer: PrivatePgBouncer;
   const servers: ServerProcess[] = [];
   let tenants: { fixture: TenantFixture; token: string }[];
+  let direct: string;
+  let dataDir: string;
 
   beforeAll(async () => {
     postgres = await startPrivatePostgres();
-    const direct = postgres.url;
+    direct = postgres.url;
     database = await createDatabase({ databaseUrl: direct, poolSize: 4 });
     await prepareDatabase(database);
     const upstream = new URL(direct);
     bouncer = await startPrivatePgBouncer({ host: upstream.hostname, port: Number(upstream.port) });
-    const dataDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bouncer-'));
+    dataDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bouncer-'));
     const environment = {
       DATABASE_URL: bouncer.urlOf(direct),
       DIRECT_DATABASE_URL: direct,
@@ -110,4 +112,29 @@ describe('behind a transaction pooler', () => {
       await database.sql.query(`UPDATE tenants SET status = 'ACTIVE' WHERE id = $1`, [fixture.id]);
     }
   });
+
+  it('says once, without DIRECT_DATABASE_URL, that LISTEN hears nothing through the pooler, and still serves', async () => {
+    const server = await startServerProcess({
+      DATABASE_URL: bouncer.urlOf(direct),
+      DATA_DIR: dataDir,
+      MIGRATE_ON_START: 'false',
+    });
+    servers.push(server);
+    const neverHeard = (entry: Record<string, unknown>) =>
+      entry.level === 40 /* warn */ && /never heard.*DIRECT_DATABASE_URL/.test(String(entry.msg));
+    // Two heartbeats (5 s apart) unanswered, then the warning; the listener then tries a new connection.
+    const deadline = Date.now() + 30_000;
+    while (!server.logs.some(neverHeard) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.logs.filter(neverHeard)).toHaveLength(1);
+    // Past the next miss and reconnection: still one warning, and nothing claims the notifications came back.
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    expect(server.logs.filter(neverHeard)).toHaveLength(1);
+    const messages = server.logs.map((entry) => String(entry.msg));
+    expect(messages.filter((msg) => /re-established|notifications lost|changes are pushed/.test(msg))).toEqual([]);
+    const { token } = tenants[1] as (typeof tenants)[number];
+    const answer = await ask(server, token, '{ viewer { tenant { slug } } }');
+    expect(answer.status).toBe(200);
+    expect(answer.body.errors).toBeUndefined();
+    expect(server.lastResortLines()).toEqual([]);
+  }, 60_000);
 });

@@ -14,7 +14,9 @@ import { runServerUntilExit, type ServerProcess, startServerProcess } from '../h
 import { testDatabaseUrl } from '../helpers/test-database.js';
 
 /** The README's SQL for the roles, statement by statement (CREATE DATABASE cannot share a transaction). */
-async function readmeRoleStatements(marker: 'roles-before-migrate' | 'roles-after-migrate'): Promise<string[]> {
+async function readmeRoleStatements(
+  marker: 'roles-before-migrate' | 'roles-in-database' | 'roles-after-migrate',
+): Promise<string[]> {
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
   const block = new RegExp(`<!-- ${marker}:[^\\n]*-->\\n\`\`\`sql\\n([\\s\\S]*?)\`\`\``).exec(readme)?.[1];
   if (!block) throw new Error(`the README has no ${marker} block`);
@@ -55,6 +57,11 @@ describe.runIf(testDatabaseUrl)('the server on a role that owns nothing, the own
   beforeAll(async () => {
     postgres = await startPrivatePostgres();
     await run(postgres.url, await readmeRoleStatements('roles-before-migrate'));
+    const superuserUrl = urlOf(postgres.url, 'postgres', 'tenantgraph');
+    // PostgreSQL 14 and older as the README's SQL finds them: schema public the superuser's, and
+    // every role allowed to create in it (15 changed both; the SQL must hold on either).
+    await run(superuserUrl, ['ALTER SCHEMA public OWNER TO postgres', 'GRANT CREATE ON SCHEMA public TO PUBLIC']);
+    await run(superuserUrl, await readmeRoleStatements('roles-in-database'));
     ownerUrl = urlOf(postgres.url, 'tenantgraph_owner', 'tenantgraph');
     appUrl = urlOf(postgres.url, 'tenantgraph_app', 'tenantgraph');
     dataDir = await mkdtemp(join(tmpdir(), 'tg-roles-'));

@@ -39,7 +39,7 @@ describe('production mode (NODE_ENV=production)', () => {
       const settings = server.logs.find((line) => line.msg === 'start-up settings');
       expect(settings).toMatchObject({
         mode: 'production',
-        issuers: ['development key'],
+        issuers: [{ iss: 'tenantgraph-dev', signer: 'development key', audience: 'tenantgraph' }],
         seedDemo: false,
         graphiql: false,
         introspection: false,
