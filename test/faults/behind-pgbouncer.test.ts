@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,7 @@ describe('behind a transaction pooler', () => {
     await bouncer?.destroy();
     await database?.close();
     await postgres?.destroy();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   const ask = async (server: ServerProcess, token: string, query: string, variables?: Record<string, unknown>) => {

@@ -215,8 +215,9 @@ describe.runIf(testDatabaseUrl)('SEED_DEMO on PostgreSQL', () => {
     let token: string | undefined;
     try {
       expect(first.logs.some((line) => line.msg === 'seeded demo tenants acme and globex')).toBe(true);
+      // The tokens are printed around the 'listening' line the start waits for, not always before it.
+      await expect.poll(() => /\(OWNER of acme\):\n\s+(\S+)/.exec(first.stdout())?.[1], { timeout: 10_000 }).toBeDefined();
       token = /\(OWNER of acme\):\n\s+(\S+)/.exec(first.stdout())?.[1];
-      expect(token).toBeDefined();
       const response = await fetch(first.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
