@@ -154,10 +154,14 @@ export function createApp(deps: AppDependencies): App {
   };
 
   const server = createServer(
-    createRequestListener(yoga, async () => {
-      const checks = await currentReadiness();
-      return { ready: checks.database === true && checks.process === true, checks };
-    }),
+    createRequestListener(
+      yoga,
+      async () => {
+        const checks = await currentReadiness();
+        return { ready: checks.database === true && checks.process === true, checks };
+      },
+      { graphiql: config.graphiql },
+    ),
   );
 
   // A client that trickles its headers or body holds a socket: give it a bounded time to finish

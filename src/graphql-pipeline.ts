@@ -7,6 +7,12 @@ import type { Logger } from './observability/logger.js';
 import { runInRequestScope } from './observability/request-scope.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { corsAllowList } from './plugins/cors-allow-list.js';
+import {
+  GRAPHIQL_ASSETS,
+  renderGraphiQLPage,
+  serveGraphiQLAsset,
+  useGraphiQLContentSecurityPolicy,
+} from './plugins/graphiql-page.js';
 import { createErrorMask, isReported } from './plugins/mask-error.js';
 import type { PersistedDocumentStore } from './plugins/persisted-document-store.js';
 import type { AuthenticateFirst } from './plugins/use-authenticate-first.js';
@@ -68,10 +74,10 @@ export function createGraphQLPipeline(parts: GraphQLPipelineParts): YogaServerIn
     // id it is told to quote when reporting a problem.
     cors: corsAllowList(config.corsOrigins, ['x-request-id']),
     landingPage: false,
-    // GraphiQL's code comes in the page itself, not from a CDN: it works offline and behind a proxy
-    // that allows only this server. Loaded on the first page asked for (9 MB a server that never
-    // shows GraphiQL need not hold).
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    // GraphiQL's code comes from this server, not from a CDN, and as same-origin files, not inline:
+    // it works offline, behind a proxy that allows only this server, and under a
+    // Content-Security-Policy of `default-src 'self'` (see plugins/graphiql-page.ts).
+    renderGraphiQL: renderGraphiQLPage,
     healthCheckEndpoint: HEALTH_ENDPOINT,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
@@ -96,6 +102,7 @@ export function createGraphQLPipeline(parts: GraphQLPipelineParts): YogaServerIn
     plugins: [
       useRequestId(),
       usePrivateResponses(),
+      ...(config.graphiql ? [useGraphiQLContentSecurityPolicy()] : []),
       authenticateFirst.plugin,
       // Read only once the caller is known (useAuthenticateFirst), and never more than this.
       useBodySizeLimit(limits.maxBodyBytes),
@@ -128,14 +135,21 @@ export function createGraphQLPipeline(parts: GraphQLPipelineParts): YogaServerIn
 
 /**
  * The HTTP entry: /readyz answered from `readiness` (ready, degraded or unavailable), /graphql and
- * /healthz handed to Yoga inside the request's log scope, any other path 404.
+ * /healthz handed to Yoga inside the request's log scope, GraphiQL's files (when `graphiql`) under
+ * GRAPHIQL_ASSETS, any other path 404.
  */
 export function createRequestListener(
   yoga: YogaServerInstance<Record<string, never>, GraphQLContext>,
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>,
+  options: { graphiql?: boolean } = {},
 ) {
   return (request: IncomingMessage, response: ServerResponse) => {
     const path = request.url?.split('?', 1)[0];
+    // Static files, never Yoga: no GraphQL is served here, so nothing here needs the caller.
+    if (options.graphiql && path?.startsWith(GRAPHIQL_ASSETS)) {
+      serveGraphiQLAsset(request, response, path);
+      return;
+    }
     if (path === '/readyz') {
       void readiness().then(({ ready, checks }) => {
         const status = !ready ? 'unavailable' : Object.values(checks).every(Boolean) ? 'ready' : 'degraded';

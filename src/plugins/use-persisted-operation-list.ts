@@ -30,6 +30,10 @@ const ERRORS = {
   required: { message: 'This server only runs persisted operations', code: 'PERSISTED_OPERATION_REQUIRED' },
   notFound: { message: 'PersistedQueryNotFound', code: 'PERSISTED_QUERY_NOT_FOUND' },
   mismatch: { message: 'The persisted query hash is not the SHA-256 of the query', code: 'BAD_USER_INPUT' },
+  // The protocol has only version 1; Apollo Server answers any other with this message and a 400.
+  // Apollo Client's PersistedQueryLink sends the text again only on PersistedQueryNotFound or
+  // PersistedQueryNotSupported: this error ends the request (no retry loop).
+  version: { message: 'Unsupported persisted query version', code: 'BAD_USER_INPUT' },
 } as const;
 
 const persistedError = (kind: keyof typeof ERRORS, http = false) =>
@@ -62,7 +66,10 @@ export async function resolvePersistedOperation(
   http = false,
 ): Promise<OperationResolution> {
   const { list } = operations;
-  const persisted = params.extensions?.persistedQuery as { version?: unknown; sha256Hash?: unknown } | undefined;
+  const persisted = params.extensions?.persistedQuery as { version?: unknown; sha256Hash?: unknown } | null | undefined;
+  // Refused, not ignored: a version this server does not know may mean something else by its hash,
+  // and running the text anyway (or nothing, without it) would hide that from the client.
+  if (persisted != null && persisted.version !== 1) return { error: persistedError('version', http) };
   const hash = persisted?.version === 1 && typeof persisted.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
   const query = typeof params.query === 'string' && params.query !== '' ? params.query : undefined;
   if (list.only) {

@@ -125,6 +125,52 @@ describe('hashes that name nothing', () => {
   });
 });
 
+describe('persisted query versions', () => {
+  // The protocol has only version 1. Apollo Server answers any other with a 400 "Unsupported
+  // persisted query version"; Apollo Client's PersistedQueryLink retries (with the text) only on
+  // PersistedQueryNotFound / PersistedQueryNotSupported, so this error ends the request — no loop.
+  const unsupported = { message: 'Unsupported persisted query version', extensions: { code: 'BAD_USER_INPUT' } };
+  const mutation = 'mutation ApqVersion($input: CreateProjectInput!) { createProject(input: $input) { id } }';
+  const variables = { input: { name: 'made by an unsupported persisted query' } };
+
+  it('refuses any version but 1 with BAD_USER_INPUT and a 400, running and registering nothing, with or without the text', async () => {
+    const sha256Hash = await operationHash(mutation);
+    for (const server of [open, strict]) {
+      const token = await server.token(a.owner.id, a.slug);
+      for (const version of [2, 0, '1', null]) {
+        const extensions = { persistedQuery: { version, sha256Hash } };
+        for (const body of [
+          { query: mutation, variables, extensions },
+          { variables, extensions },
+        ]) {
+          const answer = await post(server, token, body);
+          const what = `${server === open ? 'open' : 'strict'}, version ${version}, ${'query' in body ? 'with' : 'without'} text`;
+          expect(answer.status, what).toBe(400);
+          expect(answer.body, what).toEqual({ errors: [unsupported] });
+        }
+      }
+      expect(
+        (await post(server, token, { extensions: { persistedQuery: { version: 1, sha256Hash } } })).body.errors,
+      ).toMatchObject([notFound]);
+    }
+    expect(await database.prisma.project.count({ where: { name: variables.input.name } })).toBe(0);
+  });
+
+  it('refuses it over graphql-ws the same way', async () => {
+    const token = await open.token(a.owner.id, a.slug);
+    const socket = await connectRaw(open.url, token);
+    try {
+      const extensions = { persistedQuery: { version: 2, sha256Hash: await operationHash(mutation) } };
+      socket.send({ id: 'v2', type: 'subscribe', payload: { query: mutation, variables, extensions } });
+      await waitFor(() => socket.messagesFor('v2').length > 0, 5_000, 'an answer');
+      expect(socket.messagesFor('v2')[0]).toMatchObject({ type: 'error', payload: [unsupported] });
+    } finally {
+      await socket.close();
+    }
+    expect(await database.prisma.project.count({ where: { name: variables.input.name } })).toBe(0);
+  });
+});
+
 describe('automatic persisted queries, when only persisted operations run', () => {
   it('answers an unknown hash with PERSISTED_QUERY_NOT_FOUND, refuses the text sent after it and registers nothing', async () => {
     const token = await strict.token(a.owner.id, a.slug);

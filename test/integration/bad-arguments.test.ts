@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturedLogs } from '../helpers/captured-logs.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
-import { subscribe } from '../helpers/subscriber.js';
+import { connectRaw } from '../helpers/raw-protocol-client.js';
+import { subscribe, waitFor } from '../helpers/subscriber.js';
 import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 // Arguments a client got wrong — a cursor it made up, a page size below zero, a NUL byte in a
@@ -329,6 +330,53 @@ describe('logs', () => {
     const written = logLines.slice(from);
     expect(written.some((line) => line.msg === 'bad user input' && line.requestId === requestId)).toBe(true);
     expect(written.filter((line) => typeof line.requestId !== 'string')).toEqual([]);
+  });
+
+  it('record a document that does not parse or validate: one info line per request, with its request id and the document capped', async () => {
+    const from = logLines.length;
+    const long = `{ viewer { nope ${'x '.repeat(3000)}} }`;
+    const sent = [
+      ['invalid-field', '{ viewer { nope } }'],
+      ['invalid-fields', '{ viewer { nope nada zilch } }'],
+      ['unclosed', '{ viewer {'],
+      // The same text again: Yoga answers it from its parse-error cache.
+      ['unclosed-again', '{ viewer {'],
+      ['long', long],
+    ] as const;
+    for (const [name, query] of sent) {
+      const { body } = await server.request(query, { token, headers: { 'x-request-id': `bad-document-${name}` } });
+      expect(body.errors?.length, name).toBeGreaterThan(0);
+    }
+    const written = logLines.slice(from);
+    for (const [name, query] of sent) {
+      const lines = written.filter((line) => line.requestId === `bad-document-${name}` && line.msg === 'bad user input');
+      expect(lines, name).toHaveLength(1);
+      const [line] = lines;
+      expect(line?.level, name).toBe(30);
+      expect(String(line?.document).length, name).toBeLessThanOrEqual(501);
+      expect(query.startsWith(String(line?.document).replace(/…$/, '')), name).toBe(true);
+      expect(line?.documentLength, name).toBe(query.length);
+    }
+    const byName = (name: string) =>
+      written.find((line) => line.requestId === `bad-document-${name}` && line.msg === 'bad user input');
+    expect(byName('invalid-field')).toMatchObject({ phase: 'validation', errorCount: 1 });
+    expect(byName('invalid-fields')).toMatchObject({ phase: 'validation', errorCount: 3 });
+    expect(byName('unclosed')).toMatchObject({ phase: 'parse', errorCount: 1 });
+    expect(byName('unclosed-again')).toMatchObject({ phase: 'parse', errorCount: 1 });
+    expect(String(byName('invalid-field')?.errors)).toContain('Cannot query field "nope"');
+    expect(written.filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+
+  it('record a websocket operation that does not validate the same way, with its operation’s request id', async () => {
+    const from = logLines.length;
+    const client = await connectRaw(server.url, token);
+    client.subscribe('1', 'subscription { nope }');
+    await waitFor(() => client.messagesFor('1').length > 0, 10_000, 'the refusal');
+    await client.close();
+    const lines = logLines.slice(from).filter((line) => line.msg === 'bad user input');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 30, phase: 'validation', errorCount: 1, document: 'subscription { nope }' });
+    expect(lines[0]?.requestId).toEqual(expect.any(String));
   });
 });
 

@@ -76,6 +76,36 @@ describe('production mode (NODE_ENV=production)', () => {
       expect(served.headers.get('content-type')).toContain('text/html');
     });
 
+    it("serves GraphiQL's code as same-origin files (only with GRAPHIQL=true), under a policy of no inline code", async () => {
+      const page = await graphiqlPage(asked.url);
+      const policy = page.headers.get('content-security-policy') ?? '';
+      expect(policy).toContain("default-src 'none'");
+      expect(policy).toContain("script-src 'self';");
+      expect(policy).toContain("style-src 'self';");
+      expect(policy).not.toContain('unsafe');
+      const html = await page.text();
+      expect(html).not.toMatch(/<script>|<script(?![^>]*(src=|type="application\/json"))[^>]*>|<style/);
+      expect(html).toContain('<script src="/graphql/assets/graphiql.js"></script>');
+
+      const asset = (server: TestServer, name: string, init?: RequestInit) =>
+        fetch(new URL(`/graphql/assets/${name}`, server.url), init);
+      for (const name of ['init.js', 'graphiql.js', 'graphiql.css', 'graphql.worker.js', 'favicon.ico']) {
+        const file = await asset(asked, name);
+        expect(file.status, name).toBe(200);
+        expect((await file.arrayBuffer()).byteLength, name).toBeGreaterThan(0);
+      }
+      expect((await asset(asked, 'graphiql.css').then((file) => file.text())).includes('data:')).toBe(false);
+      expect((await asset(asked, 'nope.js')).status).toBe(404);
+      // Static files only: no GraphQL is served there, with or without a token.
+      const post = await asset(asked, 'graphiql.js', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(post.status).toBe(405);
+      expect((await asset(production, 'graphiql.js')).status).toBe(404);
+    });
+
     it('refuses __schema and __type with a clear error unless INTROSPECTION=true, and still answers queries', async () => {
       const schema = await production.request(getIntrospectionQuery(), { token });
       expect(schema.body.data ?? undefined).toBeUndefined();
