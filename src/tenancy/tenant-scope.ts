@@ -209,11 +209,14 @@ export class TenantScope {
 
   // --- select / include / _count --------------------------------------------------------------
 
+  /**
+   * Scopes the relation loads of `args` in place: every caller hands it a copy of its own (made with
+   * the tenant predicate or data just added), so copying it once more would only cost a copy.
+   */
   private scopeProjection(model: string, args: Args, tenantId: string): Args {
-    const out = withKeys(args, {});
-    if (args.select) out.select = this.scopeSelection(model, asObject(args.select, 'select'), tenantId);
-    if (args.include) out.include = this.scopeSelection(model, asObject(args.include, 'include'), tenantId);
-    return out;
+    if (args.select) args.select = this.scopeSelection(model, asObject(args.select, 'select'), tenantId);
+    if (args.include) args.include = this.scopeSelection(model, asObject(args.include, 'include'), tenantId);
+    return args;
   }
 
   private scopeSelection(model: string, selection: Args, tenantId: string): Args {
