@@ -30,6 +30,14 @@ import { TenantRegistry } from './tenancy/tenant-registry.js';
 /** How long a client may take to send its request's headers, and the whole request. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * How many connections the kernel may hold for the server before it accepts them (Linux caps it at
+ * net.core.somaxconn, 4096 by default). Node accepts one connection per turn of its event loop, so a
+ * burst of clients reconnecting at once waits here while the server is busy; past Node's default of
+ * 511 the kernel drops them to retry a second or more later, and a client whose request was dropped
+ * after its handshake can be timed out and reset, headersTimeout counting from the accept.
+ */
+const LISTEN_BACKLOG = 4096;
 
 export interface AppDependencies {
   config: Config;
@@ -189,7 +197,7 @@ export function createApp(deps: AppDependencies): App {
     start(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
           server.off('error', reject);
           const address = server.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
