@@ -1,5 +1,13 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
-import { type ExecutionResult, GraphQLError, getOperationAST, print } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  GraphQLError,
+  getOperationAST,
+  Kind,
+  type OperationDefinitionNode,
+  print,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { clientError } from '../errors/error-codes.js';
 import { HeavyLaneUnavailableError } from '../heavy-queries/heavy-lane.js';
@@ -25,9 +33,10 @@ export interface HeavyLaneRoute {
 export function useHeavyLane(route: HeavyLaneRoute): Plugin<GraphQLContext> {
   return {
     onExecute({ args, setExecuteFn }) {
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'query') return;
       const context = args.contextValue as GraphQLContext;
-      const { complexity } = complexityFromQuery(args.document, {
+      const { complexity } = complexityFromQuery(operationAlone(args.document, operation), {
         schema: args.schema,
         ctx: context,
         variables: (args.variableValues ?? {}) as Record<string, unknown>,
@@ -64,6 +73,20 @@ export function useHeavyLane(route: HeavyLaneRoute): Plugin<GraphQLContext> {
         }
       });
     },
+  };
+}
+
+/**
+ * The document as the operation that runs sees it: that operation and the fragments. The complexity
+ * plugin's `complexityFromQuery` measures a document's *first* operation, so a document whose first
+ * operation is cheap and whose named one is not would be measured as cheap — and, the measure being
+ * within the limit, the execution's own check skipped (src/schema/shared/operation-cost.ts).
+ */
+function operationAlone(document: DocumentNode, operation: OperationDefinitionNode): DocumentNode {
+  if (document.definitions[0] === operation) return document;
+  return {
+    kind: Kind.DOCUMENT,
+    definitions: [operation, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)],
   };
 }
 

@@ -33,7 +33,7 @@ export interface TestServer {
   /** POSTs one operation over real HTTP. */
   request<Data = Record<string, unknown>>(
     query: string,
-    options?: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> },
+    options?: { token?: string; variables?: Record<string, unknown>; operationName?: string; headers?: Record<string, string> },
   ): Promise<GraphQLResponse<Data>>;
   close(): Promise<void>;
 }
@@ -96,7 +96,7 @@ export async function startTestServer(
           ...(requestOptions.token ? { authorization: `Bearer ${requestOptions.token}` } : {}),
           ...requestOptions.headers,
         },
-        body: JSON.stringify({ query, variables: requestOptions.variables }),
+        body: JSON.stringify({ query, variables: requestOptions.variables, operationName: requestOptions.operationName }),
       });
       return { status: response.status, headers: response.headers, body: await response.json() };
     },

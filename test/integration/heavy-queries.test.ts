@@ -69,11 +69,15 @@ const NESTED = `query Nested($after: String) { projects(first: 10) { totalCount 
 type Caller = { userId: string; slug: string };
 
 /** The same request to both servers (each with its own signing key): status and body must be identical. */
-async function bothAnswer(query: string, caller: Caller, variables?: Record<string, unknown>) {
+async function bothAnswer(query: string, caller: Caller, variables?: Record<string, unknown>, operationName?: string) {
   const before = counterValue('heavy_query');
-  const fromLane = await lane.request(query, { token: await lane.token(caller.userId, caller.slug), variables });
+  const fromLane = await lane.request(query, { token: await lane.token(caller.userId, caller.slug), variables, operationName });
   const laneUsed = counterValue('heavy_query') - before;
-  const fromInline = await inline.request(query, { token: await inline.token(caller.userId, caller.slug), variables });
+  const fromInline = await inline.request(query, {
+    token: await inline.token(caller.userId, caller.slug),
+    variables,
+    operationName,
+  });
   expect({ status: fromLane.status, body: fromLane.body }).toEqual({ status: fromInline.status, body: fromInline.body });
   return { ...fromLane, laneUsed };
 }
@@ -153,6 +157,30 @@ describe('the heavy lane', () => {
     );
     expect(answer.body.errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
     expect(counterValue('heavy_query')).toBe(before);
+  });
+
+  it('measures the operation that runs, not the document’s first one', async () => {
+    const token = await lane.token(a.viewer.id, a.slug);
+    const over =
+      '{ projects(first: 100) { edges { node { tasks(first: 100) { edges { node { comments(first: 100) { totalCount } } } } } } } }';
+    const before = counterValue('heavy_query');
+    // A cheap operation first, the one named over the limit: refused, with the named one's cost.
+    const refused = await lane.request(`query Cheap { viewer { role } } query Costly ${over}`, {
+      token,
+      operationName: 'Costly',
+    });
+    const refusal = refused.body.errors?.[0]?.extensions as { code: string; cost: number; limit: number };
+    expect(refusal.code).toBe('COST_LIMIT_EXCEEDED');
+    expect(refusal.cost).toBeGreaterThan(refusal.limit);
+    expect(counterValue('heavy_query')).toBe(before);
+    // A heavy read named behind a light one goes to the lane; a light one named behind a heavy one does not.
+    const caller = { userId: a.member.id, slug: a.slug };
+    const heavy = await bothAnswer(`query Light { viewer { role } } ${NESTED}`, caller, undefined, 'Nested');
+    expect(heavy.laneUsed).toBe(1);
+    expect(heavy.body.errors).toBeUndefined();
+    const light = await bothAnswer(`${NESTED} query Light { viewer { role } }`, caller, undefined, 'Light');
+    expect(light.laneUsed).toBe(0);
+    expect(light.body).toEqual({ data: { viewer: { role: 'MEMBER' } } });
   });
 
   it('refuses a tenant with 20 heavy reads already waiting RATE_LIMITED, 429 with retry-after', async () => {
