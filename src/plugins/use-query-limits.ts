@@ -21,7 +21,8 @@ export interface QueryLimits {
 /**
  * Introspection's own selections: GraphiQL's and every IDE's standard introspection query is 15
  * levels deep through `ofType`, and would be refused by a depth limit meant for data. It reads no
- * rows, and its size is bounded by the token limit like any document.
+ * rows; its size is bounded by the token limit like any document, and its aliases by the alias
+ * limit (the cost limit does not see inside it).
  */
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
@@ -86,7 +87,12 @@ function measure(
     let inner: Measure;
     if (selection.kind === Kind.FIELD) {
       if (selection.alias) aliases++;
-      if (INTROSPECTION_ROOTS.has(selection.name.value)) continue;
+      if (INTROSPECTION_ROOTS.has(selection.name.value)) {
+        // Exempt from the depth limit, not from the alias limit: the standard query uses no aliases,
+        // while aliased copies of `types { fields { type { ofType } } }` multiply at every level.
+        if (selection.selectionSet) aliases += measure(selection.selectionSet, fragments, measured).aliases;
+        continue;
+      }
       inner = selection.selectionSet ? measure(selection.selectionSet, fragments, measured) : { depth: 0, aliases: 0 };
       depth = Math.max(depth, 1 + inner.depth);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {

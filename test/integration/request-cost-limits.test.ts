@@ -134,9 +134,43 @@ describe('once the caller is known, the body and the document are bounded', () =
   });
 
   it('the standard introspection query passes the depth limit (GraphiQL, IDEs, codegen)', async () => {
-    const response = await server.request<{ __schema: { queryType: { name: string } } }>(getIntrospectionQuery(), { token });
-    expect(response.body.errors).toBeUndefined();
-    expect(response.body.data?.__schema.queryType.name).toBe('Query');
+    for (const query of [
+      getIntrospectionQuery(),
+      getIntrospectionQuery({
+        descriptions: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        schemaDescription: true,
+        inputValueDeprecation: true,
+        oneOf: true,
+      }),
+    ]) {
+      const response = await server.request<{ __schema: { queryType: { name: string } } }>(query, { token });
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data?.__schema.queryType.name).toBe('Query');
+    }
+  });
+
+  it('aliases inside introspection count: aliased copies of the schema multiply at every level', async () => {
+    // Through fragments, 20 copies of types × 20 of fields × 20 of type × 20 of ofType: millions of
+    // objects built synchronously (the cost limit does not see inside __schema), were the alias
+    // limit not applied below it. ~600 tokens: well within MAX_TOKENS.
+    const copies = (alias: string, field: string, spread: string) =>
+      Array.from({ length: 20 }, (_, i) => `${alias}${i}: ${field} { ${spread} }`).join(' ');
+    const document = `{ __schema { ...S } }
+      fragment S on __Schema { ${copies('t', 'types', '...T')} }
+      fragment T on __Type { ${copies('f', 'fields', '...F')} }
+      fragment F on __Field { ${copies('y', 'type', '...Y')} }
+      fragment Y on __Type { name ${copies('o', 'ofType', 'name')} }`;
+    const started = Date.now();
+    const response = await server.request(document, { token });
+    expect(response.body.errors?.[0]?.message).toMatch(/aliases; at most 30 are allowed/);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(response.body.data).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // A single `__type` lookup under an alias is still one alias, and allowed.
+    const one = await server.request<{ task: { name: string } }>('{ task: __type(name: "Task") { name } }', { token });
+    expect(one.body.data?.task.name).toBe('Task');
   });
 });
 
