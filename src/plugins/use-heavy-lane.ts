@@ -1,11 +1,10 @@
-import { complexityFromQuery } from '@pothos/plugin-complexity';
 import {
   type DocumentNode,
   type ExecutionResult,
+  type FragmentDefinitionNode,
   GraphQLError,
   getOperationAST,
   Kind,
-  type OperationDefinitionNode,
   print,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -14,7 +13,7 @@ import { HeavyLaneUnavailableError } from '../heavy-queries/heavy-lane.js';
 import type { HeavyAnswer, HeavyError, HeavyQuery } from '../heavy-queries/heavy-query.js';
 import { increment } from '../observability/metrics.js';
 import type { GraphQLContext } from '../schema/context.js';
-import { costMeasured } from '../schema/shared/operation-cost.js';
+import { costMeasured, operationCost } from '../schema/shared/operation-cost.js';
 import { TurnBudgetSpentError, TurnQueueFullError, TurnTimeoutError } from '../tenancy/tenant-turns.js';
 
 export interface HeavyLaneRoute {
@@ -36,7 +35,10 @@ export function useHeavyLane(route: HeavyLaneRoute): Plugin<GraphQLContext> {
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'query') return;
       const context = args.contextValue as GraphQLContext;
-      const { complexity } = complexityFromQuery(operationAlone(args.document, operation), {
+      const fragments = (args.document as DocumentNode).definitions.filter(
+        (definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION,
+      );
+      const complexity = operationCost(operation, fragments, {
         schema: args.schema,
         ctx: context,
         variables: (args.variableValues ?? {}) as Record<string, unknown>,
@@ -73,20 +75,6 @@ export function useHeavyLane(route: HeavyLaneRoute): Plugin<GraphQLContext> {
         }
       });
     },
-  };
-}
-
-/**
- * The document as the operation that runs sees it: that operation and the fragments. The complexity
- * plugin's `complexityFromQuery` measures a document's *first* operation, so a document whose first
- * operation is cheap and whose named one is not would be measured as cheap — and, the measure being
- * within the limit, the execution's own check skipped (src/schema/shared/operation-cost.ts).
- */
-function operationAlone(document: DocumentNode, operation: OperationDefinitionNode): DocumentNode {
-  if (document.definitions[0] === operation) return document;
-  return {
-    kind: Kind.DOCUMENT,
-    definitions: [operation, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)],
   };
 }
 

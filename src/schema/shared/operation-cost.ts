@@ -1,6 +1,7 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import {
   type DocumentNode,
+  type FragmentDefinitionNode,
   GraphQLError,
   type GraphQLFieldResolver,
   type GraphQLOutputType,
@@ -9,6 +10,7 @@ import {
   isListType,
   isNonNullType,
   Kind,
+  type OperationDefinitionNode,
 } from 'graphql';
 import { increment } from '../../observability/metrics.js';
 import type { GraphQLContext } from '../context.js';
@@ -45,6 +47,21 @@ export function fieldCost(
 }
 
 /**
+ * The cost of one operation of a document, by the complexity plugin's rules, before it runs. The
+ * plugin's `complexityFromQuery` measures a document's *first* operation, so the operation is measured
+ * as a document of its own (with the fragments it may spread): a cheap first operation must not
+ * stand for the costly one `operationName` picks.
+ */
+export function operationCost(
+  operation: OperationDefinitionNode,
+  fragments: readonly FragmentDefinitionNode[],
+  options: { schema: GraphQLSchema; ctx: GraphQLContext; variables: Record<string, unknown> },
+): number {
+  const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] };
+  return complexityFromQuery(document, options).complexity;
+}
+
+/**
  * Records an operation's cost measured before execution (the heavy lane measures it to pick a lane).
  * On the context the execution copies (src/schema/context.ts, contextForExecution), so the measure
  * reaches the complexity plugin, which is then spared a second walk of the document.
@@ -77,8 +94,11 @@ export function limitSubscriptionCost(schema: GraphQLSchema): GraphQLSchema {
     const subscribe = field.subscribe as GraphQLFieldResolver<unknown, GraphQLContext> | undefined;
     if (!subscribe) continue;
     field.subscribe = (source, args, context: GraphQLContext, info) => {
-      const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [info.operation, ...Object.values(info.fragments)] };
-      const { complexity } = complexityFromQuery(document, { schema: info.schema, ctx: context, variables: info.variableValues });
+      const complexity = operationCost(info.operation, Object.values(info.fragments), {
+        schema: info.schema,
+        ctx: context,
+        variables: info.variableValues,
+      });
       if (complexity > context.maxCost) throw costLimitError(complexity, context.maxCost);
       return subscribe(source, args, context, info);
     };
