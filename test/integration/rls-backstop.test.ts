@@ -282,8 +282,8 @@ if (testDatabaseKind === 'postgres')
     let wire: Pick<Database, 'connection' | 'newClient'>;
     /** Each client.query's text, as the BEGIN merger sends it. */
     const sent: string[] = [];
-    /** The protocol messages written to the server: `parse <name>`, `bind <statement>`, `execute`, `sync`, `query`. */
-    const protocol: string[] = [];
+    /** The protocol messages written to the server, each write's apart (see recordProtocol). */
+    const protocol: string[][] = [];
     beforeAll(async () => {
       // One connection, so that what it has prepared is known.
       pool = mergeTenantBegin(new pg.Pool({ connectionString: database.url, max: 1 }), { onSend: (sql) => sent.push(sql) });
@@ -310,7 +310,8 @@ if (testDatabaseKind === 'postgres')
         protocol.length = 0;
         sent.length = 0;
         expect((await titles()).map((task) => task.title).sort()).toEqual(expected.map((task) => task.title).sort());
-        expect(protocol).toEqual(['parse ', 'bind ', 'execute', 'parse ', 'bind ', 'execute', 'sync']);
+        // One write: the settings (no Describe: their row is skipped), then the statement.
+        expect(protocol).toEqual([['parse ', 'bind ', 'execute', 'parse ', 'bind ', 'describe', 'execute', 'sync']]);
         expect(sent.filter((sql) => /^(BEGIN|COMMIT)/.test(sql))).toEqual([]);
       }
       // The settings ended with that round trip: the next statement on the connection has neither.
@@ -338,6 +339,34 @@ if (testDatabaseKind === 'postgres')
       expect(await runInTenant(ownerContext(a), async () => await db.task.count())).toBe(a.taskIds.length);
     });
 
+    it('refuse a statement whose values cannot be sent, writing none of it, and drop that connection', async () => {
+      const settings = () => ({
+        sql: "SELECT set_config($1, $2, true), set_config('role', $3, true)",
+        args: [TENANT_SETTING, a.id, TENANT_ROLE],
+        argTypes: [],
+      });
+      const queryable = await pgStatementsWithSettings(pool, settings);
+      const unsendable = {
+        toPostgres: () => {
+          throw new Error('this value cannot be sent');
+        },
+      };
+      const clientsBefore = pool.totalCount;
+      protocol.length = 0;
+      await expect(
+        queryable.queryRaw({
+          sql: 'SELECT $1::text AS v',
+          args: [unsendable],
+          argTypes: [{ scalarType: 'string', arity: 'scalar' }],
+        }),
+      ).rejects.toThrow('this value cannot be sent');
+      // Only the Sync that ends the exchange went out: neither the settings nor the statement.
+      expect(protocol.flat().filter((message) => message !== 'sync')).toEqual([]);
+      expect(pool.totalCount).toBe(clientsBefore - 1);
+      const db = createTenantDb(wire, a.id);
+      expect(await runInTenant(ownerContext(a), async () => await db.task.count())).toBe(a.taskIds.length);
+    });
+
     it('commit a write in that form before its answer arrives', async () => {
       const db = createTenantDb(wire, a.id);
       protocol.length = 0;
@@ -346,7 +375,7 @@ if (testDatabaseKind === 'postgres')
         ownerContext(a),
         async () => await db.project.create({ data: { tenantId: a.id, name: 'one message' } }),
       );
-      expect(protocol.filter((message) => message === 'sync')).toHaveLength(1);
+      expect(protocol.flat().filter((message) => message === 'sync')).toHaveLength(1);
       expect(sent).toEqual([expect.stringMatching(/^INSERT INTO/)]);
       // Another connection (another pool) sees it at once.
       expect(await database.prisma.project.findUnique({ where: { id: created.id } })).toMatchObject({ tenantId: a.id });
@@ -387,21 +416,31 @@ if (testDatabaseKind === 'postgres')
     });
   });
 
-/** Records the protocol messages `client` writes to the server (pg's connection methods). */
-function recordProtocol(client: pg.PoolClient, log: string[]): void {
-  const connection = (client as unknown as { connection: Record<string, (config?: unknown) => unknown> }).connection;
-  const describe: Record<string, (config: Record<string, string | undefined>) => string> = {
-    query: () => 'query',
-    parse: (config) => `parse ${config.name ?? ''}`,
-    bind: (config) => `bind ${config.statement ?? ''}`,
-    execute: () => 'execute',
-    sync: () => 'sync',
+/**
+ * Records the protocol messages `client` writes to the server, read from the bytes it writes to its
+ * socket: each write's messages, as `parse <name>`, `bind <statement>`, `describe`, `execute`,
+ * `sync`, `query` (one string per write, its messages joined by ` · `).
+ */
+function recordProtocol(client: pg.PoolClient, log: string[][]): void {
+  const stream = (client as unknown as { connection: { stream: { write(chunk: unknown, ...rest: unknown[]): boolean } } })
+    .connection.stream;
+  const write = stream.write.bind(stream);
+  stream.write = (chunk: unknown, ...rest: unknown[]) => {
+    if (Buffer.isBuffer(chunk)) log.push(messagesIn(chunk));
+    return write(chunk, ...rest);
   };
-  for (const [method, describeCall] of Object.entries(describe)) {
-    const original = connection[method]?.bind(connection) as (config?: unknown) => unknown;
-    connection[method] = (config?: unknown) => {
-      log.push(describeCall((config ?? {}) as Record<string, string | undefined>));
-      return original(config);
-    };
+}
+
+/** The frontend messages in `bytes`: a type byte, a length (itself included), the body. */
+function messagesIn(bytes: Buffer): string[] {
+  const cString = (at: number) => bytes.toString('utf8', at, bytes.indexOf(0, at));
+  const messages: string[] = [];
+  for (let at = 0; at < bytes.length; at += 1 + bytes.readInt32BE(at + 1)) {
+    const body = at + 5;
+    const type = String.fromCharCode(bytes[at] as number);
+    if (type === 'P') messages.push(`parse ${cString(body)}`);
+    else if (type === 'B') messages.push(`bind ${cString(body + Buffer.byteLength(cString(body)) + 1)}`);
+    else messages.push({ D: 'describe', E: 'execute', S: 'sync', Q: 'query', H: 'flush', C: 'close', X: 'end' }[type] ?? type);
   }
+  return messages;
 }
