@@ -4,54 +4,27 @@ import type { SqlQuery, SqlQueryable } from '@prisma/driver-adapter-utils';
 import pg, { type QueryResult } from 'pg';
 import type { QueryConfig } from './merged-tenant-begin.js';
 
-const requireHere = createRequire(import.meta.url);
-const { prepareValue } = requireHere('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
-/** The message serializer of the pg-protocol that pg itself uses (resolved from pg's own folder). */
-const { serialize } = createRequire(requireHere.resolve('pg'))('pg-protocol') as { serialize: ProtocolSerializer };
-
-interface ProtocolSerializer {
-  parse(config: { text: string; name: string; types: unknown[] }): Buffer;
-  bind(config: {
-    portal?: string;
-    statement: string;
-    values: unknown[];
-    binary?: boolean;
-    valueMapper: (value: unknown) => unknown;
-  }): Buffer;
-  describe(config: { type: 'P'; name: string }): Buffer;
-  execute(config: { portal?: string }): Buffer;
-  sync(): Buffer;
-}
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
 
 /** What pg's connection offers a query while it is being sent (pg/lib/connection.js). */
 interface ProtocolWriter {
   parse(config: { text: string; name: string; types: unknown[] }): void;
   bind(config: { statement: string; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
   execute(config: Record<string, never>): void;
-  stream: { write(buffer: Buffer): boolean };
 }
 
 /** pg's own query, as far as a subclass sees it (pg/lib/query.js). */
 interface PgQuery {
-  text: string;
-  values?: unknown[];
-  types?: unknown;
-  name?: string;
-  rows?: number;
-  portal: string;
-  binary?: boolean;
   prepare(connection: ProtocolWriter): void;
   requiresPreparation(): boolean;
   handleDataRow(message: unknown): void;
   handleCommandComplete(message: unknown, connection: unknown): void;
-  handleError(error: unknown, connection: unknown): void;
 }
-const PgQuery = pg.Query as unknown as new (config: object, callback: QueryCallback) => PgQuery;
-type QueryCallback = (error: Error | undefined, answer: QueryResult) => void;
+const PgQuery = pg.Query as unknown as new (config: object) => PgQuery;
 
 /**
- * A statement sent behind the tenant settings, in one write to the socket and one implicit
- * transaction (the extended protocol runs everything up to the Sync as one):
+ * A statement sent behind the tenant settings, in one write and one implicit transaction (the
+ * extended protocol runs everything up to the Sync as one):
  *
  *   Parse/Bind/Execute <settings>(setting, tenant, role) · Parse/Bind/Describe/Execute <statement> · Sync
  *
@@ -62,20 +35,18 @@ type QueryCallback = (error: Error | undefined, answer: QueryResult) => void;
  * answer. The settings statement's own row and completion are not the caller's: they are skipped.
  * Should the settings fail, PostgreSQL skips the statement and the query fails with their error.
  *
- * It extends pg's Query through hooks pg 8 does not document (`prepare`, the message handlers, the
- * connection's stream) and serializes with pg's own pg-protocol; the wire test in
- * rls-backstop.test.ts reads the bytes written, so an upgrade that changes any of it fails there.
+ * It extends pg's Query through hooks pg 8 does not document (`prepare`, the message handlers); the
+ * wire test in rls-backstop.test.ts pins the
+ * messages it sends, so an upgrade that changes them fails there.
  */
 class SettingsFirstQuery extends PgQuery {
   private settingsPending = true;
 
   constructor(
     config: object,
-    callback: QueryCallback,
     private readonly settings: SqlQuery,
   ) {
-    // pg copies `config` and sets the callback on its copy.
-    super(config, callback);
+    super(config);
   }
 
   /** Whether the query failed before its settings were through (the connection is then suspect). */
@@ -88,45 +59,10 @@ class SettingsFirstQuery extends PgQuery {
   }
 
   override prepare(connection: ProtocolWriter): void {
-    // A named statement or a paged read (neither of which Prisma sends) take pg's own path after
-    // the settings: pg records the one and flushes the other outside the messages it writes.
-    if (this.name || this.rows) {
-      connection.parse({ text: this.settings.sql, name: '', types: [] });
-      connection.bind({ statement: '', values: [...this.settings.args], valueMapper: prepareValue });
-      connection.execute({});
-      super.prepare(connection);
-      return;
-    }
-    // Everything as one buffer in one write: pg writes each message as a chunk of its own (corked,
-    // then one writev), and eight chunks where a plain statement has five cost ~25 µs more CPU a
-    // statement in the profile — as much as the rest of the settings' path together.
-    let messages: Buffer;
-    try {
-      messages = Buffer.concat([
-        serialize.parse({ text: this.settings.sql, name: '', types: [] }),
-        serialize.bind({ statement: '', values: [...this.settings.args], valueMapper: prepareValue }),
-        serialize.execute({}),
-        serialize.parse({ text: this.text, name: '', types: (this.types as unknown[] | undefined) ?? [] }),
-        serialize.bind({
-          portal: this.portal,
-          statement: '',
-          values: this.values ?? [],
-          binary: this.binary,
-          valueMapper: prepareValue,
-        }),
-        serialize.describe({ type: 'P', name: this.portal || '' }),
-        serialize.execute({ portal: this.portal }),
-        serialize.sync(),
-      ]);
-    } catch (error) {
-      // A value that cannot be sent: nothing was written. As pg's own prepare does, a Sync still
-      // goes out — its ReadyForQuery is what moves the connection on to the next query — and the
-      // query fails with the error.
-      connection.stream.write(serialize.sync());
-      this.handleError(error, connection);
-      return;
-    }
-    connection.stream.write(messages);
+    connection.parse({ text: this.settings.sql, name: '', types: [] });
+    connection.bind({ statement: '', values: [...this.settings.args], valueMapper: prepareValue });
+    connection.execute({});
+    super.prepare(connection);
   }
 
   override handleDataRow(message: unknown): void {
@@ -162,8 +98,10 @@ export async function pgStatementsWithSettings(pool: pg.Pool, settings: () => Sq
       let query: SettingsFirstQuery | undefined;
       try {
         const result = await new Promise<QueryResult>((resolve, reject) => {
-          const callback: QueryCallback = (error, answer) => (error ? reject(error) : resolve(answer));
-          query = new SettingsFirstQuery(config, callback, enterTenant);
+          const callback = (error: Error | undefined, answer: QueryResult) => (error ? reject(error) : resolve(answer));
+          // Object.assign, not a spread: on Node 20 a spread copy given a new key (callback) costs ~1 µs
+          // (a new hidden class per call; see withKeys in src/tenancy/tenant-scope.ts).
+          query = new SettingsFirstQuery(Object.assign({}, config, { callback }), enterTenant);
           client.query(query as never);
         });
         client.release();
