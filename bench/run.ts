@@ -343,30 +343,32 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
   const cpuRoundRatios: number[] = [];
   const peerRoundRatios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const inRound = new Map<string, number>();
-    const cpuInRound = new Map<string, { cpuMs: number; requests: number }>();
+    /** Each server's two runs of this round: req/s summed, CPU and requests summed. */
+    const inRound = new Map<string, { requestsPerSecond: number; cpuMs: number; requests: number }>();
     for (const [server, url, sent] of [...servers, ...[...servers].reverse()]) {
       statements = 0;
       const cpuBefore = process.cpuUsage();
       const result = await drive(url, sent, duration, connections);
       const cpu = process.cpuUsage(cpuBefore);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on ${server}: ${result.non2xx} non-2xx`);
       const run = runs.get(server) ?? { results: [], statements: 0, cpuMs: 0 };
       run.results.push(result);
       run.statements += statements;
-      run.cpuMs += (cpu.user + cpu.system) / 1000;
+      run.cpuMs += cpuMs;
       runs.set(server, run);
-      inRound.set(server, (inRound.get(server) ?? 0) + result.requestsPerSecond);
-      const spent = cpuInRound.get(server) ?? { cpuMs: 0, requests: 0 };
-      cpuInRound.set(server, { cpuMs: spent.cpuMs + (cpu.user + cpu.system) / 1000, requests: spent.requests + result.requests });
+      const sum = inRound.get(server) ?? { requestsPerSecond: 0, cpuMs: 0, requests: 0 };
+      inRound.set(server, {
+        requestsPerSecond: sum.requestsPerSecond + result.requestsPerSecond,
+        cpuMs: sum.cpuMs + cpuMs,
+        requests: sum.requests + result.requests,
+      });
     }
-    roundRatios.push((inRound.get('tenantgraph') as number) / (inRound.get('baseline') as number));
-    const cpuPerRequest = (server: string) => {
-      const spent = cpuInRound.get(server) as { cpuMs: number; requests: number };
-      return spent.cpuMs / spent.requests;
-    };
+    const of = (server: string) => inRound.get(server) as { requestsPerSecond: number; cpuMs: number; requests: number };
+    const cpuPerRequest = (server: string) => of(server).cpuMs / of(server).requests;
+    roundRatios.push(of('tenantgraph').requestsPerSecond / of('baseline').requestsPerSecond);
     cpuRoundRatios.push(cpuPerRequest('baseline') / cpuPerRequest('tenantgraph'));
-    if (inRound.has(PEER)) peerRoundRatios.push((inRound.get('tenantgraph') as number) / (inRound.get(PEER) as number));
+    if (inRound.has(PEER)) peerRoundRatios.push(of('tenantgraph').requestsPerSecond / of(PEER).requestsPerSecond);
   }
   const [, ours] = servers.map(([server]) => {
     const run = runs.get(server) as { results: LoadResult[]; statements: number; cpuMs: number };

@@ -282,8 +282,8 @@ if (testDatabaseKind === 'postgres')
     let wire: Pick<Database, 'connection' | 'newClient'>;
     /** Each client.query's text, as the BEGIN merger sends it. */
     const sent: string[] = [];
-    /** The protocol messages written to the server, each write's apart (see recordProtocol). */
-    const protocol: string[][] = [];
+    /** The protocol messages written to the server (see recordProtocol). */
+    const protocol: string[] = [];
     beforeAll(async () => {
       // One connection, so that what it has prepared is known.
       pool = mergeTenantBegin(new pg.Pool({ connectionString: database.url, max: 1 }), { onSend: (sql) => sent.push(sql) });
@@ -312,7 +312,7 @@ if (testDatabaseKind === 'postgres')
         expect((await titles()).map((task) => task.title).sort()).toEqual(expected.map((task) => task.title).sort());
         // The settings (no Describe: their row is skipped), then the statement, then one Sync; pg
         // writes each message as a chunk of its own (corked: they leave in one system call).
-        expect(protocol.flat()).toEqual(['parse ', 'bind ', 'execute', 'parse ', 'bind ', 'describe', 'execute', 'sync']);
+        expect(protocol).toEqual(['parse ', 'bind ', 'execute', 'parse ', 'bind ', 'describe', 'execute', 'sync']);
         expect(sent.filter((sql) => /^(BEGIN|COMMIT)/.test(sql))).toEqual([]);
       }
       // The settings ended with that round trip: the next statement on the connection has neither.
@@ -348,7 +348,7 @@ if (testDatabaseKind === 'postgres')
         ownerContext(a),
         async () => await db.project.create({ data: { tenantId: a.id, name: 'one message' } }),
       );
-      expect(protocol.flat().filter((message) => message === 'sync')).toHaveLength(1);
+      expect(protocol.filter((message) => message === 'sync')).toHaveLength(1);
       expect(sent).toEqual([expect.stringMatching(/^INSERT INTO/)]);
       // Another connection (another pool) sees it at once.
       expect(await database.prisma.project.findUnique({ where: { id: created.id } })).toMatchObject({ tenantId: a.id });
@@ -391,15 +391,14 @@ if (testDatabaseKind === 'postgres')
 
 /**
  * Records the protocol messages `client` writes to the server, read from the bytes it writes to its
- * socket: each write's messages, as `parse <name>`, `bind <statement>`, `describe`, `execute`,
- * `sync`, `query` (one string per write, its messages joined by ` · `).
+ * socket: `parse <name>`, `bind <statement>`, `describe`, `execute`, `sync`, `query`, ….
  */
-function recordProtocol(client: pg.PoolClient, log: string[][]): void {
+function recordProtocol(client: pg.PoolClient, log: string[]): void {
   const stream = (client as unknown as { connection: { stream: { write(chunk: unknown, ...rest: unknown[]): boolean } } })
     .connection.stream;
   const write = stream.write.bind(stream);
   stream.write = (chunk: unknown, ...rest: unknown[]) => {
-    if (Buffer.isBuffer(chunk)) log.push(messagesIn(chunk));
+    if (Buffer.isBuffer(chunk)) log.push(...messagesIn(chunk));
     return write(chunk, ...rest);
   };
 }
@@ -412,7 +411,8 @@ function messagesIn(bytes: Buffer): string[] {
     const body = at + 5;
     const type = String.fromCharCode(bytes[at] as number);
     if (type === 'P') messages.push(`parse ${cString(body)}`);
-    else if (type === 'B') messages.push(`bind ${cString(body + Buffer.byteLength(cString(body)) + 1)}`);
+    // A Bind names its portal, then its statement.
+    else if (type === 'B') messages.push(`bind ${cString(bytes.indexOf(0, body) + 1)}`);
     else messages.push({ D: 'describe', E: 'execute', S: 'sync', Q: 'query', H: 'flush', C: 'close', X: 'end' }[type] ?? type);
   }
   return messages;
