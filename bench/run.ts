@@ -140,9 +140,10 @@ const selected = (name: string) => !only || only.some((prefix) => name.startsWit
 
 // --- The peer: PostGraphile 5 on the same tables and policies (PostgreSQL only) ------------------------
 
-const peer = databaseUrl
-  ? await startPostGraphilePeer({ databaseUrl, verifier, tenantClaim: config.jwt.tenantClaim })
-  : undefined;
+const peer =
+  databaseUrl && process.env.BENCH_PEER !== 'off'
+    ? await startPostGraphilePeer({ databaseUrl, verifier, tenantClaim: config.jwt.tenantClaim })
+    : undefined;
 const PEER = 'PostGraphile 5 (peer)';
 
 // --- Correctness before speed ------------------------------------------------------------------------

@@ -57,6 +57,20 @@ const OPERATIONS = [
   'deleteMany',
 ] as const;
 
+/**
+ * Reads by unique key, run as Prisma's first-row reads with the same (scoped) arguments. Prisma sends
+ * every `findUnique` through a loader that computes a batch key from the arguments and selection and
+ * waits a tick for others to compact into one statement; with the tenant predicate in the `where`
+ * it cannot compact them, and runs a tick's batch as an explicit transaction, one statement after
+ * another. A leased client serves one execution, so the loader only cost: ~4% of a point read's
+ * server CPU (HTTP A/B in one process, docs/benchmarks.md). The unique key still selects at most one
+ * row, and a missing row still fails `…OrThrow` with Prisma's P2025.
+ */
+const RUN_AS: Partial<Record<(typeof OPERATIONS)[number], (typeof OPERATIONS)[number]>> = {
+  findUnique: 'findFirst',
+  findUniqueOrThrow: 'findFirstOrThrow',
+};
+
 /** Operations whose result offers Prisma's fluent relation accessors (`findUnique(…).comments()`). */
 const FLUENT = new Set([
   'findUnique',
@@ -116,7 +130,7 @@ export function tenantClient<Client extends object>(client: Client, options: Ten
     const relations = new Set(scope.relationNames(model));
     const operations: Record<string, Callable> = {};
     for (const operation of OPERATIONS) {
-      const run = delegate[operation] as Callable;
+      const run = delegate[RUN_AS[operation] ?? operation] as Callable;
       const what = `${model}.${operation}`;
       operations[operation] = (args?: unknown) => {
         let scoped: Record<string, unknown>;

@@ -5,6 +5,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 let server: TestServer;
 let token: string;
 let projectId: string;
+let taskIds: string[];
 
 beforeAll(async () => {
   // Registry answers stay warm for the whole file: a refresh between two requests of a comparison
@@ -14,6 +15,7 @@ beforeAll(async () => {
   await createTenantFixture(server.database, { slug: 'stmt-other', projects: 3, tasksPerProject: 3 });
   token = await server.token(tenant.owner.id, tenant.slug);
   projectId = tenant.projectIds[0] ?? '';
+  taskIds = tenant.taskIds;
 });
 afterAll(() => server?.close());
 
@@ -59,6 +61,17 @@ describe('SQL statements per request', () => {
       `{ tasks(first: ${size}) { edges { node { title project { name } assignee { name } comments { totalCount } } } } }`;
     await statementsFor(query(1));
     expect((await statementsFor(query(100))).length).toBe((await statementsFor(query(3))).length);
+  });
+
+  it('reads by id in the same tick go out side by side, each behind its own settings, not queued in one transaction', async () => {
+    // Prisma would batch the two findUniques of one tick and, unable to merge them (the tenant
+    // predicate), run them one after another in a transaction: the tenant client reads them as first rows.
+    const id = (task: string) => Buffer.from(`Task:${task}`).toString('base64');
+    const query = `{ a: task(id: "${id(taskIds[0] ?? '')}") { title } b: task(id: "${id(taskIds[1] ?? '')}") { title } }`;
+    await statementsFor(query);
+    const statements = await statementsFor(query);
+    expect(statements.filter((sql) => !sql.includes('set_config'))).toHaveLength(2);
+    expect(statements.filter((sql) => sql.includes('set_config'))).toHaveLength(2);
   });
 
   it('viewer costs none at all with the registry warm: user and tenant come from the resolution', async () => {
