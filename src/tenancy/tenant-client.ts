@@ -62,9 +62,9 @@ const OPERATIONS = [
  * every `findUnique` through a loader that computes a batch key from the arguments and selection and
  * waits a tick for others to compact into one statement; with the tenant predicate in the `where`
  * it cannot compact them, and runs a tick's batch as an explicit transaction, one statement after
- * another. A leased client serves one execution, so the loader only cost: ~4% of a point read's
- * server CPU (HTTP A/B in one process, docs/benchmarks.md). The unique key still selects at most one
- * row, and a missing row still fails `…OrThrow` with Prisma's P2025.
+ * another. A leased client serves one execution, so the loader only cost: about 3 points of the
+ * point read's isolation ratio (HTTP A/B in one process, docs/benchmarks.md). The unique key still
+ * selects at most one row, and a missing row still fails `…OrThrow` with Prisma's P2025.
  */
 const RUN_AS: Partial<Record<(typeof OPERATIONS)[number], (typeof OPERATIONS)[number]>> = {
   findUnique: 'findFirst',

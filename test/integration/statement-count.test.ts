@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantFixture } from '../helpers/fixtures.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
 let token: string;
@@ -66,8 +66,7 @@ describe('SQL statements per request', () => {
   it('reads by id in the same tick go out side by side, each behind its own settings, not queued in one transaction', async () => {
     // Prisma would batch the two findUniques of one tick and, unable to merge them (the tenant
     // predicate), run them one after another in a transaction: the tenant client reads them as first rows.
-    const id = (task: string) => Buffer.from(`Task:${task}`).toString('base64');
-    const query = `{ a: task(id: "${id(taskIds[0] ?? '')}") { title } b: task(id: "${id(taskIds[1] ?? '')}") { title } }`;
+    const query = `{ a: task(id: "${globalId('Task', taskIds[0] ?? '')}") { title } b: task(id: "${globalId('Task', taskIds[1] ?? '')}") { title } }`;
     await statementsFor(query);
     const statements = await statementsFor(query);
     expect(statements.filter((sql) => !sql.includes('set_config'))).toHaveLength(2);
@@ -90,7 +89,7 @@ describe('SQL statements per request', () => {
 
   it('createTask is one statement: the insert itself checks the project (foreign key, archived trigger)', async () => {
     const create = (title: string) =>
-      `mutation { createTask(input: { projectId: "${Buffer.from(`Project:${projectId}`).toString('base64')}", title: "${title}" }) { id title } }`;
+      `mutation { createTask(input: { projectId: "${globalId('Project', projectId)}", title: "${title}" }) { id title } }`;
     await statementsFor(create('warm'));
     const statements = (await statementsFor(create('counted'))).filter((sql) => !sql.includes('set_config'));
     expect(statements).toHaveLength(1);
