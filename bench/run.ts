@@ -17,7 +17,7 @@ import { createTokenVerifier } from '../src/auth/token-verifier.js';
 import { loadConfig } from '../src/config/config.js';
 import { createDatabase } from '../src/db/create-database.js';
 import { prepareDatabase } from '../src/db/prepare-database.js';
-import { createTenantDb, createTenantDbs } from '../src/db/tenant-db.js';
+import { createTenantDb, createTenantDbs, tenantScope } from '../src/db/tenant-db.js';
 import { createLogger } from '../src/observability/logger.js';
 import { counterValue } from '../src/observability/metrics.js';
 import { findRevocation } from '../src/tenancy/entitlement.js';
@@ -927,36 +927,67 @@ if (selected('many') && databaseUrl) {
   }
 }
 
-// One statement, sequential, in-process: where a tenant statement's time goes (wall and CPU).
+// One statement, sequential, in-process: where a tenant statement's time goes (wall and CPU), by
+// layer — the baseline's plain `findUnique`; the plain client given the very arguments the tenant
+// client sends (its predicate, as Prisma runs it, with no settings and no RLS); the tenant client
+// itself — in alternating rounds, so that the machine's drift falls on the three alike.
 const tenantDb = createTenantDb(database, resolved.context.tenantId);
 const sampleTaskId = large.taskIds[0] as string;
-async function perStatement(run: () => Promise<unknown>, count = 2_000) {
-  for (let i = 0; i < 200; i++) await run();
+const sampleWhere = { where: { id: sampleTaskId } };
+const scopedSample = tenantScope.scopeArgs('Task', 'findUnique', sampleWhere, resolved.context.tenantId) as Parameters<
+  typeof database.prisma.task.findFirst
+>[0];
+async function perStatement(run: () => Promise<unknown>, count: number, warmUp = 0) {
+  for (let i = 0; i < warmUp; i++) await run();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < count; i++) await run();
   const cpu = process.cpuUsage(cpuBefore);
   return { wallMs: (performance.now() - started) / count, cpuMs: (cpu.user + cpu.system) / 1000 / count };
 }
-const plainStatement = await perStatement(() => database.prisma.task.findUnique({ where: { id: sampleTaskId } }));
-const tenantStatement = await perStatement(() =>
-  runInTenant(resolved.context, async () => await tenantDb.task.findUnique({ where: { id: sampleTaskId } })),
-);
+async function layeredStatements<Name extends string>(layers: Record<Name, () => Promise<unknown>>, rounds = 6, count = 1_000) {
+  const names = Object.keys(layers) as Name[];
+  for (const name of names) for (let i = 0; i < 200; i++) await layers[name]();
+  const runs = new Map(names.map((name) => [name, [] as { wallMs: number; cpuMs: number }[]]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of round % 2 === 0 ? names : [...names].reverse())
+      runs.get(name)?.push(await perStatement(layers[name], count));
+  }
+  const median = (values: number[]) =>
+    percentile(
+      [...values].sort((a, b) => a - b),
+      0.5,
+    );
+  return Object.fromEntries(
+    names.map((name) => {
+      const measured = runs.get(name) ?? [];
+      return [name, { wallMs: median(measured.map((run) => run.wallMs)), cpuMs: median(measured.map((run) => run.cpuMs)) }];
+    }),
+  ) as Record<Name, { wallMs: number; cpuMs: number }>;
+}
+const statementLayers = await layeredStatements({
+  plain: () => database.prisma.task.findUnique(sampleWhere),
+  scopedArguments: () => database.prisma.task.findFirst(scopedSample),
+  tenant: () => runInTenant(resolved.context, async () => await tenantDb.task.findUnique(sampleWhere)),
+});
 
 // What a request's lease costs: each statement from a client leased for it alone, round-robin over
 // 1,000 tenants (that do not exist: their statements see nothing). No tenant gets a client of its own.
 const leased = createTenantDbs(database, { size: 4, waitMs: 10_000 });
 const manyTenantIds = Array.from({ length: 1_000 }, () => randomUUID());
 let leaseTurn = 0;
-const leasedStatement = await perStatement(() =>
-  runInTenant({ ...resolved.context, tenantId: manyTenantIds[leaseTurn++ % manyTenantIds.length] as string }, async () => {
-    const lease = await leased.lease(currentTenant());
-    try {
-      return await lease.client.task.findFirst({ select: { id: true } });
-    } finally {
-      lease.release();
-    }
-  }),
+const leasedStatement = await perStatement(
+  () =>
+    runInTenant({ ...resolved.context, tenantId: manyTenantIds[leaseTurn++ % manyTenantIds.length] as string }, async () => {
+      const lease = await leased.lease(currentTenant());
+      try {
+        return await lease.client.task.findFirst({ select: { id: true } });
+      } finally {
+        lease.release();
+      }
+    }),
+  2_000,
+  200,
 );
 
 // Memory under a stream of distinct documents: 1,000 anonymous 1 MB bodies (refused on their
@@ -1005,8 +1036,9 @@ const micro = [
   `| events delivered per second: ${SUBSCRIBERS} subscribers × ${EVENTS} DELETED events (no SQL), re-checked per message | ${fixed(delivery.perSecond, 0)} | |`,
   `| events delivered per second: ${SUBSCRIBERS} subscribers × ${EVENTS_WITH_READS} UPDATED events, task read per subscriber (${fixed(deliveryWithReads.statementsPerEvent, 1)} SQL each), re-checked per message | ${fixed(deliveryWithReads.perSecond, 0)} | |`,
   `| memory per idle websocket (${IDLE_SOCKETS} connections, heap + external after GC) | ${fixed(idleBytes / 1024, 1)} KB | < 50 KB |`,
-  `| one task(id) statement, plain Prisma: wall / CPU | ${fixed(plainStatement.wallMs, 2)} / ${fixed(plainStatement.cpuMs, 2)} ms | |`,
-  `| one task(id) statement, tenant client: wall / CPU | ${fixed(tenantStatement.wallMs, 2)} / ${fixed(tenantStatement.cpuMs, 2)} ms | |`,
+  `| one task(id) statement, plain Prisma \`findUnique\` (the baseline's): wall / CPU | ${fixed(statementLayers.plain.wallMs, 3)} / ${fixed(statementLayers.plain.cpuMs, 3)} ms | |`,
+  `| the same on the plain client with the tenant client's arguments (\`findFirst\`, tenant predicate; no settings, no RLS): wall / CPU | ${fixed(statementLayers.scopedArguments.wallMs, 3)} / ${fixed(statementLayers.scopedArguments.cpuMs, 3)} ms | |`,
+  `| the same on the tenant client (scoped, behind its settings, RLS): wall / CPU | ${fixed(statementLayers.tenant.wallMs, 3)} / ${fixed(statementLayers.tenant.cpuMs, 3)} ms | |`,
   `| one statement on a client leased for it, round-robin over 1,000 tenants (${leased.made} clients made): wall / CPU | ${fixed(leasedStatement.wallMs, 3)} ms / ${fixed(leasedStatement.cpuMs, 3)} ms | |`,
 ];
 if (abuseRows.length > 0) {
