@@ -38,6 +38,25 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const databaseUrl = process.env.DATABASE_URL;
 
+// BENCH_WORKLOADS=2,abuse runs only those (by the number or word their name starts with).
+const only = process.env.BENCH_WORKLOADS?.split(',').map((name) => name.trim());
+const selected = (name: string) => !only || only.some((prefix) => name.startsWith(prefix));
+
+// What the selected workloads need from the machine, checked before anything runs: the pooler
+// workload comes near the end, and a missing PgBouncer used to end a half-hour run with no table.
+if (selected('pooler') && databaseUrl) {
+  const found = await promisify(execFile)('pgbouncer', ['--version']).then(
+    () => true,
+    () => false,
+  );
+  if (!found) {
+    console.error(
+      'The pooler workload needs PgBouncer (Debian package pgbouncer); install it, or leave it out with BENCH_WORKLOADS.',
+    );
+    process.exit(1);
+  }
+}
+
 let statements = 0;
 const database = await createDatabase(
   databaseUrl
@@ -134,9 +153,6 @@ const workloads: Workload[] = [
   { name: '4 writes (create + update)', operations: writes(500), after: () => removeBenchWrites(database) },
   { name: '5 mixed, one noisy tenant', operations: mixed(500) },
 ];
-// BENCH_WORKLOADS=2,abuse runs only those (by the number or word their name starts with).
-const only = process.env.BENCH_WORKLOADS?.split(',').map((name) => name.trim());
-const selected = (name: string) => !only || only.some((prefix) => name.startsWith(prefix));
 
 // --- The peer: PostGraphile 5 on the same tables and policies (PostgreSQL only) ------------------------
 
