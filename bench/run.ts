@@ -953,7 +953,11 @@ const sampleWhere = { where: { id: sampleTaskId } };
 const scopedSample = tenantScope.scopeArgs('Task', 'findUnique', sampleWhere, resolved.context.tenantId) as Parameters<
   typeof database.prisma.task.findFirst
 >[0];
-async function perStatement(run: () => Promise<unknown>, count: number, warmUp = 0) {
+interface StatementCost {
+  wallMs: number;
+  cpuMs: number;
+}
+async function perStatement(run: () => Promise<unknown>, count: number, warmUp = 0): Promise<StatementCost> {
   for (let i = 0; i < warmUp; i++) await run();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -964,22 +968,16 @@ async function perStatement(run: () => Promise<unknown>, count: number, warmUp =
 async function layeredStatements<Name extends string>(layers: Record<Name, () => Promise<unknown>>, rounds = 6, count = 1_000) {
   const names = Object.keys(layers) as Name[];
   for (const name of names) for (let i = 0; i < 200; i++) await layers[name]();
-  const runs = new Map(names.map((name) => [name, [] as { wallMs: number; cpuMs: number }[]]));
+  const runs = Object.fromEntries(names.map((name) => [name, [] as StatementCost[]])) as Record<Name, StatementCost[]>;
   for (let round = 0; round < rounds; round++) {
-    for (const name of round % 2 === 0 ? names : [...names].reverse())
-      runs.get(name)?.push(await perStatement(layers[name], count));
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) runs[name].push(await perStatement(layers[name], count));
   }
-  const median = (values: number[]) =>
-    percentile(
-      [...values].sort((a, b) => a - b),
-      0.5,
-    );
   return Object.fromEntries(
-    names.map((name) => {
-      const measured = runs.get(name) ?? [];
-      return [name, { wallMs: median(measured.map((run) => run.wallMs)), cpuMs: median(measured.map((run) => run.cpuMs)) }];
-    }),
-  ) as Record<Name, { wallMs: number; cpuMs: number }>;
+    names.map((name) => [
+      name,
+      { wallMs: median(runs[name].map((run) => run.wallMs)), cpuMs: median(runs[name].map((run) => run.cpuMs)) },
+    ]),
+  ) as Record<Name, StatementCost>;
 }
 const statementLayers = await layeredStatements({
   plain: () => database.prisma.task.findUnique(sampleWhere),
