@@ -12,10 +12,29 @@ describe('TenantScope.scopeArgs', () => {
     expect(tenantScope.scopeArgs('Project', 'findMany', {}, A)).toEqual({ where: own });
   });
 
-  it('keeps unique fields at the top level of findUnique and ANDs the tenant in', () => {
+  it('keeps unique fields at the top level of findUnique and adds the tenant beside them', () => {
     expect(tenantScope.scopeArgs('Task', 'findUnique', { where: { id: 'x' } }, A)).toEqual({
-      where: { id: 'x', AND: [own] },
+      where: { id: 'x', tenantId: A },
     });
+  });
+
+  it('ANDs the tenant in when the where already names a key of the predicate, keeping its own AND list', () => {
+    expect(
+      tenantScope.scopeArgs('Task', 'findMany', { where: { tenantId: { in: [A, B] }, AND: { title: 'x' } } }, A).where,
+    ).toEqual({
+      tenantId: { in: [A, B] },
+      AND: [{ title: 'x' }, own],
+    });
+    expect(tenantScope.scopeArgs('Task', 'findMany', { where: { AND: [{ title: 'x' }] } }, A).where).toEqual({
+      AND: [{ title: 'x' }],
+      tenantId: A,
+    });
+  });
+
+  it('does not change the where object it was given', () => {
+    const where = { id: 'x' };
+    tenantScope.scopeArgs('Task', 'findFirst', { where }, A);
+    expect(where).toEqual({ id: 'x' });
   });
 
   it('copies arguments carrying an own __proto__ key as data, never as the copy’s prototype', () => {
@@ -25,7 +44,7 @@ describe('TenantScope.scopeArgs', () => {
     const scoped = tenantScope.scopeArgs('Task', 'findFirst', input, A);
     expect(Object.getPrototypeOf(scoped)).toBe(Object.prototype);
     expect(Object.hasOwn(scoped, '__proto__')).toBe(true);
-    expect(scoped.where).toEqual({ id: 'x', AND: [own] });
+    expect(scoped.where).toEqual({ id: 'x', tenantId: A });
   });
 
   it('cannot be widened by a where that names another tenant', () => {
@@ -44,7 +63,7 @@ describe('TenantScope.scopeArgs', () => {
       tasks: { where: own, include: { comments: { where: own }, assignee: true } },
     });
     const selected = tenantScope.scopeArgs('Task', 'findFirst', { select: { comments: { where: { body: 'x' } } } }, A);
-    expect(selected.select).toEqual({ comments: { where: { body: 'x', AND: [own] } } });
+    expect(selected.select).toEqual({ comments: { where: { body: 'x', tenantId: A } } });
   });
 
   it('scopes relation counts, both spelled out and as _count: true', () => {
@@ -67,7 +86,7 @@ describe('TenantScope.scopeArgs', () => {
         none: { AND: [{ status: 'DONE' }, own] },
         every: { OR: [{ title: { contains: 'x' } }, { NOT: own }] },
       },
-      AND: [own],
+      tenantId: A,
     });
   });
 
@@ -84,7 +103,7 @@ describe('TenantScope.scopeArgs', () => {
         { assignee: { is: { AND: [{ email: 'e' }, { memberships: { some: { tenantId: A } } }] } } },
       ],
       NOT: { assignee: null },
-      AND: [own],
+      tenantId: A,
     });
   });
 
@@ -94,7 +113,7 @@ describe('TenantScope.scopeArgs', () => {
   });
 
   it('scopes aggregates', () => {
-    expect(tenantScope.scopeArgs('Comment', 'count', { where: { body: 'x' } }, A)).toEqual({ where: { body: 'x', AND: [own] } });
+    expect(tenantScope.scopeArgs('Comment', 'count', { where: { body: 'x' } }, A)).toEqual({ where: { body: 'x', tenantId: A } });
     expect(tenantScope.scopeArgs('Comment', 'groupBy', { by: ['taskId'] }, A)).toEqual({ by: ['taskId'], where: own });
   });
 
@@ -110,12 +129,12 @@ describe('TenantScope.scopeArgs', () => {
       { where: { id: 'x' }, create: { name: 'p' }, update: { name: 'q' } },
       A,
     );
-    expect(upsert).toEqual({ where: { id: 'x', AND: [own] }, create: { name: 'p', tenantId: A }, update: { name: 'q' } });
+    expect(upsert).toEqual({ where: { id: 'x', tenantId: A }, create: { name: 'p', tenantId: A }, update: { name: 'q' } });
   });
 
   it('scopes updates and deletes, and refuses to move a row to another tenant', () => {
     expect(tenantScope.scopeArgs('Task', 'updateMany', { where: { title: 'x' }, data: { title: 'y' } }, A)).toEqual({
-      where: { title: 'x', AND: [own] },
+      where: { title: 'x', tenantId: A },
       data: { title: 'y' },
     });
     expect(tenantScope.scopeArgs('Task', 'deleteMany', {}, A)).toEqual({ where: own });
