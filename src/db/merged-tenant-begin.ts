@@ -50,6 +50,10 @@ const isRead = (sql: string) => /^\s*SELECT\b/i.test(sql);
  * The transaction and its transaction-local settings are unchanged: this is as safe under
  * transaction pooling as the unmerged form. Values are inlined as escaped literals, because the
  * simple protocol carries no parameters.
+ *
+ * Only `pool.connect()` without a callback is watched — how the driver adapter checks out a
+ * connection for a transaction. A checkout with a callback (pg's own `pool.query`, the tenant's
+ * settings-first statements) runs single statements and passes through untouched, at no cost.
  */
 export function mergeTenantBegin(pool: Pool, options: { onSend?: (sql: string) => void } = {}): Pool {
   const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
@@ -62,6 +66,8 @@ export function mergeTenantBegin(pool: Pool, options: { onSend?: (sql: string) =
     checkouts.set(client, checkout);
     const release = client.release.bind(client);
     client.release = (error?: Error | boolean) => {
+      // The checkout is over: a later checkout of this connection starts with no state of its own.
+      checkouts.delete(client);
       if (!checkout.pendingCommit) return release(error);
       checkout.pendingCommit.then(
         () => release(error),

@@ -313,7 +313,8 @@ if (testDatabaseKind === 'postgres')
         // The settings (no Describe: their row is skipped), then the statement, then one Sync; pg
         // writes each message as a chunk of its own (corked: they leave in one system call).
         expect(protocol).toEqual(['parse ', 'bind ', 'execute', 'parse ', 'bind ', 'describe', 'execute', 'sync']);
-        expect(sent.filter((sql) => /^(BEGIN|COMMIT)/.test(sql))).toEqual([]);
+        // A single statement: the transaction merger, which would send BEGIN and COMMIT, never sees it.
+        expect(sent).toEqual([]);
       }
       // The settings ended with that round trip: the next statement on the connection has neither.
       const [after] = await pool
@@ -348,8 +349,9 @@ if (testDatabaseKind === 'postgres')
         ownerContext(a),
         async () => await db.project.create({ data: { tenantId: a.id, name: 'one message' } }),
       );
-      expect(protocol.filter((message) => message === 'sync')).toHaveLength(1);
-      expect(sent).toEqual([expect.stringMatching(/^INSERT INTO/)]);
+      // Settings and INSERT in one round trip, as a read's: no BEGIN, no COMMIT.
+      expect(protocol).toEqual(['parse ', 'bind ', 'execute', 'parse ', 'bind ', 'describe', 'execute', 'sync']);
+      expect(sent).toEqual([]);
       // Another connection (another pool) sees it at once.
       expect(await database.prisma.project.findUnique({ where: { id: created.id } })).toMatchObject({ tenantId: a.id });
       await database.prisma.project.delete({ where: { id: created.id } });
