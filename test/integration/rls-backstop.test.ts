@@ -10,7 +10,7 @@ import { databaseCode, isRlsViolation } from '../../src/errors/database-errors.j
 import { PrismaClient } from '../../src/generated/prisma/client.js';
 import { counterValue } from '../../src/observability/metrics.js';
 import { TenantBinding } from '../../src/tenancy/tenant-binding.js';
-import { tenantBoundAdapter } from '../../src/tenancy/tenant-bound-adapter.js';
+import { TENANT_SETTINGS_SQL, tenantBoundAdapter } from '../../src/tenancy/tenant-bound-adapter.js';
 import { TenantClientMismatchError, tenantClient } from '../../src/tenancy/tenant-client.js';
 import { runInTenant, TenantContextMissingError } from '../../src/tenancy/tenant-context.js';
 import { type TenantScope, TenantScopeError } from '../../src/tenancy/tenant-scope.js';
@@ -284,10 +284,12 @@ if (testDatabaseKind === 'postgres')
     const sent: string[] = [];
     /** The protocol messages written to the server (see recordProtocol). */
     const protocol: string[] = [];
+    /** The SQL of every Parse written to the server (see recordProtocol). */
+    const parsed: string[] = [];
     beforeAll(async () => {
       // One connection, so that what it has prepared is known.
       pool = mergeTenantBegin(new pg.Pool({ connectionString: database.url, max: 1 }), { onSend: (sql) => sent.push(sql) });
-      pool.on('connect', (client) => recordProtocol(client, protocol));
+      pool.on('connect', (client) => recordProtocol(client, protocol, parsed));
       prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
       const withSettings = (settings: () => SqlQuery) => pgStatementsWithSettings(pool, settings);
       wire = {
@@ -344,6 +346,7 @@ if (testDatabaseKind === 'postgres')
     it('commit a write in that form before its answer arrives', async () => {
       const db = createTenantDb(wire, a.id);
       protocol.length = 0;
+      parsed.length = 0;
       sent.length = 0;
       const created = await runInTenant(
         ownerContext(a),
@@ -351,6 +354,7 @@ if (testDatabaseKind === 'postgres')
       );
       // Settings and INSERT in one round trip, as a read's: no BEGIN, no COMMIT.
       expect(protocol).toEqual(['parse ', 'bind ', 'execute', 'parse ', 'bind ', 'describe', 'execute', 'sync']);
+      expect(parsed).toEqual([TENANT_SETTINGS_SQL, expect.stringMatching(/^INSERT INTO/)]);
       expect(sent).toEqual([]);
       // Another connection (another pool) sees it at once.
       expect(await database.prisma.project.findUnique({ where: { id: created.id } })).toMatchObject({ tenantId: a.id });
@@ -395,24 +399,30 @@ if (testDatabaseKind === 'postgres')
  * Records the protocol messages `client` writes to the server, read from the bytes it writes to its
  * socket: `parse <name>`, `bind <statement>`, `describe`, `execute`, `sync`, `query`, ….
  */
-function recordProtocol(client: pg.PoolClient, log: string[]): void {
+function recordProtocol(client: pg.PoolClient, log: string[], parsed: string[]): void {
   const stream = (client as unknown as { connection: { stream: { write(chunk: unknown, ...rest: unknown[]): boolean } } })
     .connection.stream;
   const write = stream.write.bind(stream);
   stream.write = (chunk: unknown, ...rest: unknown[]) => {
-    if (Buffer.isBuffer(chunk)) log.push(...messagesIn(chunk));
+    if (Buffer.isBuffer(chunk)) log.push(...messagesIn(chunk, parsed));
     return write(chunk, ...rest);
   };
 }
 
-/** The frontend messages in `bytes`: a type byte, a length (itself included), the body. */
-function messagesIn(bytes: Buffer): string[] {
+/**
+ * The frontend messages in `bytes`: a type byte, a length (itself included), the body. The SQL text
+ * of each Parse (after its statement name) goes to `parsed`.
+ */
+function messagesIn(bytes: Buffer, parsed: string[]): string[] {
   const cString = (at: number) => bytes.toString('utf8', at, bytes.indexOf(0, at));
   const messages: string[] = [];
   for (let at = 0; at < bytes.length; at += 1 + bytes.readInt32BE(at + 1)) {
     const body = at + 5;
     const type = String.fromCharCode(bytes[at] as number);
-    if (type === 'P') messages.push(`parse ${cString(body)}`);
+    if (type === 'P') {
+      messages.push(`parse ${cString(body)}`);
+      parsed.push(cString(bytes.indexOf(0, body) + 1));
+    }
     // A Bind names its portal, then its statement.
     else if (type === 'B') messages.push(`bind ${cString(bytes.indexOf(0, body) + 1)}`);
     else messages.push({ D: 'describe', E: 'execute', S: 'sync', Q: 'query', H: 'flush', C: 'close', X: 'end' }[type] ?? type);
