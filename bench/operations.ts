@@ -1,6 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { LoadJob } from './load.js';
-import { POSTGRAPHILE, postGraphileNodeId } from './peer-postgraphile.js';
 import type { BenchTenant } from './seed.js';
 
 export type TaskStatus = 'TODO' | 'IN_PROGRESS' | 'DONE';
@@ -27,6 +26,29 @@ export const TENANTGRAPH = {
   create: 'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
   update: 'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id status } }',
 };
+
+/**
+ * The HTTP workloads' documents in PostGraphile's naming of the same tables: the nested read of
+ * workload 2, the point read (the very text tenantgraph serves: both expose Relay's `node(id:)`),
+ * and the writes — createTask names its tenant, updateTask sets a status by node id.
+ */
+export const POSTGRAPHILE = {
+  nested: `{ allProjects(first: 20, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) {
+  nodes { name tasksByTenantIdAndProjectId(first: 20, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes {
+    title userByAssigneeId { name } commentsByTenantIdAndTaskId { totalCount } } } } } }`,
+  point: 'query($id: ID!) { node(id: $id) { id ... on Task { title status } } }',
+  create: 'mutation($input: CreateTaskInput!) { createTask(input: $input) { task { id } } }',
+  update: 'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { task { id status } } }',
+};
+
+/**
+ * A row's node id as PostGraphile 5 encodes it (its default `base64JSON` codec, the GraphQL type
+ * name and the primary key): base64 of `["Task","<uuid>"]`. tenantgraph's ids encode `Task:<uuid>`,
+ * so the same row has a different id on each server.
+ */
+export function postGraphileNodeId(typeName: string, id: string): string {
+  return Buffer.from(JSON.stringify([typeName, id]), 'utf8').toString('base64');
+}
 
 export const body = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
 

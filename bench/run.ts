@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { formatPrismaCursor } from '@pothos/plugin-prisma';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createApp } from '../src/app.js';
-import { createDevSigningKey, loadOrCreateDevSigningKey } from '../src/auth/dev-signing-key.js';
+import { loadOrCreateDevSigningKey } from '../src/auth/dev-signing-key.js';
 import { issueDevToken } from '../src/auth/issue-token.js';
 import { createTokenVerifier } from '../src/auth/token-verifier.js';
 import { loadConfig } from '../src/config/config.js';
@@ -29,7 +29,7 @@ import { startBaselineServer } from './baseline-server.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { seedManyTenants } from './many-tenants.js';
 import { asPostGraphile, asTenantgraph, body, type Operation, TENANTGRAPH } from './operations.js';
-import { startPostGraphilePeer } from './peer-postgraphile.js';
+import type { PeerJob, PeerMessage } from './peer-process.js';
 import { BENCH_WRITE_TITLE, type BenchTenant, removeBenchWrites, seedBenchData, seedWideTenant } from './seed.js';
 import type { SocketJob } from './socket-load.js';
 
@@ -37,6 +37,12 @@ const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const databaseUrl = process.env.DATABASE_URL;
+/**
+ * BENCH_AA=1: the method checked on itself — a second baseline server in tenantgraph's place (its
+ * rows keep tenantgraph's name), the HTTP workloads only. Every ratio should read 1.00×; how far
+ * one strays is the noise and the bias of the order of runs.
+ */
+const AA = process.env.BENCH_AA === '1';
 
 // BENCH_WORKLOADS=2,abuse runs only those (by the number or word their name starts with).
 const only = process.env.BENCH_WORKLOADS?.split(',').map((name) => name.trim());
@@ -75,10 +81,12 @@ const config = loadConfig({
   ALLOW_DEV_SIGNING_KEY: 'true',
   DATABASE_URL: databaseUrl,
 });
-const devKey = await createDevSigningKey();
+// Kept in a folder so that the PostGraphile peer's own process verifies the same tokens.
+const keyDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bench-key-'));
+const devKey = await loadOrCreateDevSigningKey(keyDir);
 const verifier = createTokenVerifier({ ...config.jwt, devKey });
 const app = createApp({ config, database, logger: createLogger('silent'), verifier });
-const isolated = await app.start(0, '127.0.0.1');
+const isolated = AA ? await startBaselineServer({ config, database, verifier }) : await app.start(0, '127.0.0.1');
 const baseline = await startBaselineServer({ config, database, verifier });
 const tokens = new Map<string, string>();
 // PostGraphile maps the tenant claim straight to app.tenant_id, so the peer's tokens carry the
@@ -156,10 +164,41 @@ const workloads: Workload[] = [
 
 // --- The peer: PostGraphile 5 on the same tables and policies (PostgreSQL only) ------------------------
 
-const peer =
-  databaseUrl && process.env.BENCH_PEER !== 'off'
-    ? await startPostGraphilePeer({ databaseUrl, verifier, tenantClaim: config.jwt.tenantClaim })
-    : undefined;
+/**
+ * PostGraphile in a process of its own (bench/peer-process.ts): its heap and garbage apart from the
+ * servers it is compared with, and its CPU read from that process.
+ */
+async function startPeerProcess(job: PeerJob) {
+  const child = fork('bench/peer-process.ts', [JSON.stringify(job)], { execArgv: ['--import', 'tsx'] });
+  const next = <T>(pick: (message: PeerMessage) => T | undefined) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: PeerMessage) => {
+        const value = pick(message);
+        if (value === undefined) return;
+        child.off('message', onMessage).off('exit', onExit);
+        resolve(value);
+      };
+      const onExit = (code: number | null) => reject(new Error(`the PostGraphile peer's process ended (${code})`));
+      child.on('message', onMessage).once('exit', onExit);
+    });
+  const url = await next((message) => ('url' in message ? message.url : undefined));
+  return {
+    url,
+    /** The peer process's CPU so far. */
+    cpuUsage() {
+      const answer = next((message) => ('cpu' in message ? message.cpu : undefined));
+      child.send('cpu');
+      return answer;
+    },
+    async close() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('close');
+      await exited;
+    },
+  };
+}
+
+const peer = databaseUrl && process.env.BENCH_PEER !== 'off' ? await startPeerProcess({ databaseUrl, keyDir }) : undefined;
 const PEER = 'PostGraphile 5 (peer)';
 
 // --- Correctness before speed ------------------------------------------------------------------------
@@ -191,7 +230,8 @@ if (peer) {
 }
 // Point reads: the caller's own task comes back, another tenant's is null, on tenantgraph and on
 // the peer; and the peer's row is the same row (same title and status) under its own node id.
-for (const operation of pointReads(40)) {
+// (An A/A run has no isolated server to check.)
+for (const operation of AA ? [] : pointReads(40)) {
   if (operation.kind !== 'point') continue;
   const own = operation.caller.taskIds.includes(operation.taskId);
   const ours = await post(isolated.url, one(asTenantgraph([operation], tokenOf)));
@@ -283,9 +323,9 @@ interface Row {
   /** Unknown for the peer, whose statements Prisma does not see. */
   statementsPerRequest?: number;
   /**
-   * This process's CPU per request while the server was loaded (the load generator is another
-   * process; the peer runs in this process too): steadier than req/s on these machines, and it
-   * leaves PostgreSQL out.
+   * The server's process's CPU per request while it was loaded — this one for the baseline and
+   * tenantgraph, its own for the peer; the load generator is another process: steadier than req/s
+   * on these machines, and it leaves PostgreSQL out.
    */
   cpuPerRequestMs?: number;
   ratio?: number;
@@ -307,10 +347,14 @@ interface Row {
  * Whichever server is measured first in a workload comes out slower on these machines (viewer:
  * 0.5× one way round, 1.5× the other, for the same work), and the machine's speed drifts by ±15%
  * over minutes. So after all are warmed, each workload runs ROUNDS rounds of baseline,
- * tenantgraph, tenantgraph, baseline — baseline, tenantgraph, peer, peer, tenantgraph, baseline
- * where the PostGraphile peer runs it: each pair's runs are placed symmetrically in the round —;
- * a round's ratio compares its two runs per server, and the reported ratio is the median round's
- * (with the range beside it).
+ * tenantgraph, tenantgraph, baseline — and where the PostGraphile peer runs it, then ROUNDS rounds of
+ * tenantgraph, peer, peer, tenantgraph; a round's ratio compares its two runs per server, and the
+ * reported ratio is the median round's (with the range beside it). In such a sequence each of the
+ * two servers follows itself once and the other once per round. A run also depends on what ran
+ * just before it: mixing the three in one round (baseline, tenantgraph, peer, peer, tenantgraph,
+ * baseline, or the two pairs one after the other) gave one server more runs after itself, or after
+ * the peer, than the other, and the baseline measured against itself read from 0.95× to 1.10×
+ * (docs/benchmarks.md, *What changed*, 17).
  */
 function combine(results: LoadResult[]): LoadResult {
   const mean = (pick: (result: LoadResult) => number) => results.reduce((sum, result) => sum + pick(result), 0) / results.length;
@@ -342,52 +386,61 @@ function roundOf(results: LoadResult[]): { throughput: number; p99: number } {
   };
 }
 
+/** A server as the load sees it: its name in the table, its URL, and the requests it is sent. */
+type Served = [name: string, url: string, requests: LoadJob['requests']];
+
 const rows: Row[] = [];
 for (const workload of workloads.filter((candidate) => selected(candidate.name))) {
   const duration = workload.durationSeconds ?? DURATION;
   const connections = workload.connections ?? CONNECTIONS;
   const requests = asTenantgraph(workload.operations, tokenOf);
   const peerRequests = peer && asPostGraphile(workload.operations, peerTokenOf);
-  // A round's first half; the second is its mirror.
-  const servers: [string, string, LoadJob['requests']][] = [
-    ['baseline', baseline.url, requests],
-    ['tenantgraph', isolated.url, requests],
-    ...(peer && peerRequests ? [[PEER, peer.url, peerRequests] as [string, string, LoadJob['requests']]] : []),
-  ];
+  const ours: Served = ['tenantgraph', isolated.url, requests];
+  const theirs: Served | undefined = peer && peerRequests ? [PEER, peer.url, peerRequests] : undefined;
+  const servers: Served[] = [['baseline', baseline.url, requests], ours, ...(theirs ? [theirs] : [])];
+  // Each pair measured in its own ROUNDS rounds of A, B, B, A: isolation (baseline against
+  // tenantgraph), then the peer's (tenantgraph against PostGraphile).
+  const pairs: [Served, Served][] = [[servers[0] as Served, ours], ...(theirs ? [[ours, theirs] as [Served, Served]] : [])];
   for (const [, url, sent] of servers) await drive(url, sent, 2, connections); // warm-up: JIT, pools, caches
   const runs = new Map<string, { results: LoadResult[]; statements: number; cpuMs: number }>();
   const roundRatios: number[] = [];
   const cpuRoundRatios: number[] = [];
   const peerRoundRatios: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    /** Each server's two runs of this round: req/s summed, CPU and requests summed. */
-    const inRound = new Map<string, { requestsPerSecond: number; cpuMs: number; requests: number }>();
-    for (const [server, url, sent] of [...servers, ...[...servers].reverse()]) {
-      statements = 0;
-      const cpuBefore = process.cpuUsage();
-      const result = await drive(url, sent, duration, connections);
-      const cpu = process.cpuUsage(cpuBefore);
-      const cpuMs = (cpu.user + cpu.system) / 1000;
-      if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on ${server}: ${result.non2xx} non-2xx`);
-      const run = runs.get(server) ?? { results: [], statements: 0, cpuMs: 0 };
-      run.results.push(result);
-      run.statements += statements;
-      run.cpuMs += cpuMs;
-      runs.set(server, run);
-      const sum = inRound.get(server) ?? { requestsPerSecond: 0, cpuMs: 0, requests: 0 };
-      inRound.set(server, {
-        requestsPerSecond: sum.requestsPerSecond + result.requestsPerSecond,
-        cpuMs: sum.cpuMs + cpuMs,
-        requests: sum.requests + result.requests,
-      });
+  for (const pair of pairs) {
+    for (let round = 0; round < ROUNDS; round++) {
+      /** Each server's two runs in this round: req/s summed, CPU and requests summed. */
+      const inPair = new Map<string, { requestsPerSecond: number; cpuMs: number; requests: number }>();
+      for (const [server, url, sent] of [...pair, ...[...pair].reverse()]) {
+        statements = 0;
+        // The peer's CPU is its own process's; the baseline's and tenantgraph's, this one's.
+        const cpuNow = server === PEER && peer ? () => peer.cpuUsage() : async () => process.cpuUsage();
+        const cpuBefore = await cpuNow();
+        const result = await drive(url, sent, duration, connections);
+        const cpuAfter = await cpuNow();
+        const cpuMs = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000;
+        if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on ${server}: ${result.non2xx} non-2xx`);
+        const run = runs.get(server) ?? { results: [], statements: 0, cpuMs: 0 };
+        run.results.push(result);
+        run.statements += statements;
+        run.cpuMs += cpuMs;
+        runs.set(server, run);
+        const sum = inPair.get(server) ?? { requestsPerSecond: 0, cpuMs: 0, requests: 0 };
+        inPair.set(server, {
+          requestsPerSecond: sum.requestsPerSecond + result.requestsPerSecond,
+          cpuMs: sum.cpuMs + cpuMs,
+          requests: sum.requests + result.requests,
+        });
+      }
+      const of = (server: string) => inPair.get(server) as { requestsPerSecond: number; cpuMs: number; requests: number };
+      const cpuPerRequest = (server: string) => of(server).cpuMs / of(server).requests;
+      if (inPair.has(PEER)) peerRoundRatios.push(of('tenantgraph').requestsPerSecond / of(PEER).requestsPerSecond);
+      else {
+        roundRatios.push(of('tenantgraph').requestsPerSecond / of('baseline').requestsPerSecond);
+        cpuRoundRatios.push(cpuPerRequest('baseline') / cpuPerRequest('tenantgraph'));
+      }
     }
-    const of = (server: string) => inRound.get(server) as { requestsPerSecond: number; cpuMs: number; requests: number };
-    const cpuPerRequest = (server: string) => of(server).cpuMs / of(server).requests;
-    roundRatios.push(of('tenantgraph').requestsPerSecond / of('baseline').requestsPerSecond);
-    cpuRoundRatios.push(cpuPerRequest('baseline') / cpuPerRequest('tenantgraph'));
-    if (inRound.has(PEER)) peerRoundRatios.push(of('tenantgraph').requestsPerSecond / of(PEER).requestsPerSecond);
   }
-  const [, ours] = servers.map(([server]) => {
+  const [, ourRow] = servers.map(([server]) => {
     const run = runs.get(server) as { results: LoadResult[]; statements: number; cpuMs: number };
     const total = run.results.reduce((sum, result) => sum + result.requests, 0);
     const row: Row = {
@@ -401,17 +454,25 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
     return row;
   }) as [Row, Row];
   const median = medianRound(roundRatios);
-  ours.ratio = median.ratio;
-  ours.ratioRange = median.range;
+  ourRow.ratio = median.ratio;
+  ourRow.ratioRange = median.range;
   const cpuMedian = medianRound(cpuRoundRatios);
-  ours.cpuRatio = cpuMedian.ratio;
-  ours.cpuRatioRange = cpuMedian.range;
+  ourRow.cpuRatio = cpuMedian.ratio;
+  ourRow.cpuRatioRange = cpuMedian.range;
   if (peerRoundRatios.length > 0) {
     const againstPeer = medianRound(peerRoundRatios);
-    ours.peerRatio = againstPeer.ratio;
-    ours.peerRatioRange = againstPeer.range;
+    ourRow.peerRatio = againstPeer.ratio;
+    ourRow.peerRatioRange = againstPeer.range;
   }
   await workload.after?.();
+}
+
+if (AA) {
+  console.log(
+    `\nA/A run ${new Date().toISOString()}, Node ${process.version}: a second baseline in tenantgraph's rows.\n\n${httpTable().join('\n')}\n`,
+  );
+  await peer?.close();
+  process.exit(0);
 }
 
 /** A full garbage collection, for memory measures. */
@@ -1030,17 +1091,24 @@ if (selected('abuse')) {
 
 // --- Report -----------------------------------------------------------------------------------------
 
-const fixed = (value: number, digits = 1) => value.toFixed(digits);
-const ratioCells = (ratio?: number, range?: [number, number]) =>
-  `${ratio === undefined ? '' : `${fixed(ratio, 2)}×`} | ${range ? `${fixed(range[0], 2)}–${fixed(range[1], 2)}` : ''}`;
-const lines = [
-  `| workload | server | req/s | p50 ms | p99 ms | SQL/request | server CPU ms/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range | CPU vs baseline: requests per CPU second (median round) | rounds' range | vs PostGraphile 5 (median of ${ROUNDS} rounds) | rounds' range |`,
-  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map(
-    (row) =>
-      `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.cpuPerRequestMs === undefined ? '—' : fixed(row.cpuPerRequestMs, 2)} | ${ratioCells(row.ratio, row.ratioRange)} | ${ratioCells(row.cpuRatio, row.cpuRatioRange)} | ${ratioCells(row.peerRatio, row.peerRatioRange)} |`,
-  ),
-];
+function fixed(value: number, digits = 1) {
+  return value.toFixed(digits);
+}
+function ratioCells(ratio?: number, range?: [number, number]) {
+  return `${ratio === undefined ? '' : `${fixed(ratio, 2)}×`} | ${range ? `${fixed(range[0], 2)}–${fixed(range[1], 2)}` : ''}`;
+}
+/** The HTTP workloads' table. */
+function httpTable(): string[] {
+  return [
+    `| workload | server | req/s | p50 ms | p99 ms | SQL/request | server CPU ms/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range | CPU vs baseline: requests per CPU second (median round) | rounds' range | vs PostGraphile 5 (median of ${ROUNDS} rounds) | rounds' range |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (row) =>
+        `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.cpuPerRequestMs === undefined ? '—' : fixed(row.cpuPerRequestMs, 2)} | ${ratioCells(row.ratio, row.ratioRange)} | ${ratioCells(row.cpuRatio, row.cpuRatioRange)} | ${ratioCells(row.peerRatio, row.peerRatioRange)} |`,
+    ),
+  ];
+}
+const lines = httpTable();
 const micro = [
   '| measure | value | target |',
   '| --- | ---: | --- |',
@@ -1123,7 +1191,7 @@ if (documentMemory) {
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const header = [
   `Run ${new Date().toISOString()} on ${machine}.`,
-  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement (nested read: ${nestedWorkload.durationSeconds} s), ${ROUNDS} rounds per workload of baseline, tenantgraph, tenantgraph, baseline${peer ? ' (baseline, tenantgraph, PostGraphile 5, PostGraphile 5, tenantgraph, baseline on workloads 2–5)' : ''} (req/s and latencies: mean of all runs; ratios: median round); ${CONNECTIONS} connections (nested read: ${nestedWorkload.connections}), load from a separate process.`,
+  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement (nested read: ${nestedWorkload.durationSeconds} s), ${ROUNDS} rounds per workload of baseline, tenantgraph, tenantgraph, baseline${peer ? ' (then as many of tenantgraph, PostGraphile 5, PostGraphile 5, tenantgraph on workloads 2–5)' : ''} (req/s and latencies: mean of all runs; ratios: median round); ${CONNECTIONS} connections (nested read: ${nestedWorkload.connections}), load from a separate process${peer ? ', PostGraphile 5 in a process of its own' : ''}.`,
   `Data: ${tenants.map((t) => `${t.slug} ${t.projectIds.length} projects`).join(', ')}; 20 tasks per project, a comment per task.`,
 ];
 const report = [...header, '', ...lines, '', ...micro].join('\n');
