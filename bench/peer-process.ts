@@ -1,7 +1,7 @@
 // The PostGraphile peer in a process of its own, forked by bench/run.ts, so that its heap, its
-// garbage and its CPU are its own. While it lived in the bench's process, the old-generation
-// garbage of its two runs in each round was collected during the tenantgraph run that follows them
-// (baseline, tenantgraph, peer, peer, tenantgraph, baseline), on tenantgraph's CPU and latency.
+// garbage and its CPU are its own, not mixed with those of the servers it is compared with (in the
+// bench's process, whatever of its garbage was left fell on the next run's CPU). Moving it changed
+// no ratio measurably by itself (docs/benchmarks.md, *What changed*, 17).
 //
 // Protocol (IPC): it sends `{ url }` once listening; it answers 'cpu' with `{ cpu }` (its
 // process.cpuUsage()), and 'close' by closing the server and leaving.

@@ -395,12 +395,13 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
   const connections = workload.connections ?? CONNECTIONS;
   const requests = asTenantgraph(workload.operations, tokenOf);
   const peerRequests = peer && asPostGraphile(workload.operations, peerTokenOf);
+  const plain: Served = ['baseline', baseline.url, requests];
   const ours: Served = ['tenantgraph', isolated.url, requests];
   const theirs: Served | undefined = peer && peerRequests ? [PEER, peer.url, peerRequests] : undefined;
-  const servers: Served[] = [['baseline', baseline.url, requests], ours, ...(theirs ? [theirs] : [])];
+  const servers: Served[] = [plain, ours, ...(theirs ? [theirs] : [])];
   // Each pair measured in its own ROUNDS rounds of A, B, B, A: isolation (baseline against
   // tenantgraph), then the peer's (tenantgraph against PostGraphile).
-  const pairs: [Served, Served][] = [[servers[0] as Served, ours], ...(theirs ? [[ours, theirs] as [Served, Served]] : [])];
+  const pairs: [Served, Served][] = [[plain, ours], ...(theirs ? [[ours, theirs] as [Served, Served]] : [])];
   for (const [, url, sent] of servers) await drive(url, sent, 2, connections); // warm-up: JIT, pools, caches
   const runs = new Map<string, { results: LoadResult[]; statements: number; cpuMs: number }>();
   const roundRatios: number[] = [];
