@@ -26,6 +26,7 @@ import { currentTenant, runInTenant } from '../src/tenancy/tenant-context.js';
 import { startPrivatePgBouncer } from '../test/helpers/private-pgbouncer.js';
 import { type ServerProcess, startServerProcess } from '../test/helpers/server-process.js';
 import { startBaselineServer } from './baseline-server.js';
+import { isLocalDatabase, postgresCpuMs } from './database-cpu.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { seedManyTenants } from './many-tenants.js';
 import { asPostGraphile, asTenantgraph, body, type Operation, TENANTGRAPH } from './operations.js';
@@ -299,6 +300,8 @@ await removeBenchWrites(database);
 // --- Load ------------------------------------------------------------------------------------------
 
 const run = promisify(execFile);
+/** The database's CPU so far, where this machine runs it (see Row.databaseCpuPerRequestMs). */
+const databaseCpuMs = databaseUrl && isLocalDatabase(databaseUrl) ? postgresCpuMs : () => undefined;
 const jobDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bench-'));
 async function drive(
   url: string,
@@ -328,6 +331,12 @@ interface Row {
    * on these machines, and it leaves PostgreSQL out.
    */
   cpuPerRequestMs?: number;
+  /**
+   * PostgreSQL's CPU per request while the server was loaded (every postgres process on this
+   * machine): the database's share of a request, which req/s includes and the server's CPU leaves
+   * out. Unknown on the embedded database (it is in the server's process) or a remote one.
+   */
+  databaseCpuPerRequestMs?: number;
   ratio?: number;
   /** The lowest and highest of the rounds' ratios. */
   ratioRange?: [number, number];
@@ -403,7 +412,7 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
   // tenantgraph), then the peer's (tenantgraph against PostGraphile).
   const pairs: [Served, Served][] = [[plain, ours], ...(theirs ? [[ours, theirs] as [Served, Served]] : [])];
   for (const [, url, sent] of servers) await drive(url, sent, 2, connections); // warm-up: JIT, pools, caches
-  const runs = new Map<string, { results: LoadResult[]; statements: number; cpuMs: number }>();
+  const runs = new Map<string, { results: LoadResult[]; statements: number; cpuMs: number; databaseMs?: number }>();
   const roundRatios: number[] = [];
   const cpuRoundRatios: number[] = [];
   const peerRoundRatios: number[] = [];
@@ -416,14 +425,20 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
         // The peer's CPU is its own process's; the baseline's and tenantgraph's, this one's.
         const cpuNow = server === PEER && peer ? () => peer.cpuUsage() : async () => process.cpuUsage();
         const cpuBefore = await cpuNow();
+        const databaseBefore = databaseCpuMs();
         const result = await drive(url, sent, duration, connections);
+        const databaseAfter = databaseCpuMs();
         const cpuAfter = await cpuNow();
         const cpuMs = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000;
         if (result.errors > 0 || result.non2xx > 0) throw new Error(`${workload.name} on ${server}: ${result.non2xx} non-2xx`);
-        const run = runs.get(server) ?? { results: [], statements: 0, cpuMs: 0 };
+        const run = runs.get(server) ?? { results: [], statements: 0, cpuMs: 0, databaseMs: 0 };
         run.results.push(result);
         run.statements += statements;
         run.cpuMs += cpuMs;
+        run.databaseMs =
+          run.databaseMs === undefined || databaseBefore === undefined || databaseAfter === undefined
+            ? undefined
+            : run.databaseMs + databaseAfter - databaseBefore;
         runs.set(server, run);
         const sum = inPair.get(server) ?? { requestsPerSecond: 0, cpuMs: 0, requests: 0 };
         inPair.set(server, {
@@ -442,7 +457,7 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
     }
   }
   const [, ourRow] = servers.map(([server]) => {
-    const run = runs.get(server) as { results: LoadResult[]; statements: number; cpuMs: number };
+    const run = runs.get(server) as { results: LoadResult[]; statements: number; cpuMs: number; databaseMs?: number };
     const total = run.results.reduce((sum, result) => sum + result.requests, 0);
     const row: Row = {
       workload: workload.name,
@@ -450,6 +465,7 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
       result: combine(run.results),
       statementsPerRequest: server === PEER ? undefined : run.statements / total,
       cpuPerRequestMs: run.cpuMs / total,
+      databaseCpuPerRequestMs: run.databaseMs === undefined ? undefined : run.databaseMs / total,
     };
     rows.push(row);
     return row;
@@ -1101,11 +1117,11 @@ function ratioCells(ratio?: number, range?: [number, number]) {
 /** The HTTP workloads' table. */
 function httpTable(): string[] {
   return [
-    `| workload | server | req/s | p50 ms | p99 ms | SQL/request | server CPU ms/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range | CPU vs baseline: requests per CPU second (median round) | rounds' range | vs PostGraphile 5 (median of ${ROUNDS} rounds) | rounds' range |`,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| workload | server | req/s | p50 ms | p99 ms | SQL/request | server CPU ms/request | PostgreSQL CPU ms/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range | CPU vs baseline: requests per CPU second (median round) | rounds' range | vs PostGraphile 5 (median of ${ROUNDS} rounds) | rounds' range |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (row) =>
-        `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.cpuPerRequestMs === undefined ? '—' : fixed(row.cpuPerRequestMs, 2)} | ${ratioCells(row.ratio, row.ratioRange)} | ${ratioCells(row.cpuRatio, row.cpuRatioRange)} | ${ratioCells(row.peerRatio, row.peerRatioRange)} |`,
+        `| ${row.workload} | ${row.server} | ${fixed(row.result.requestsPerSecond, 0)} | ${row.result.p50} | ${row.result.p99} | ${row.statementsPerRequest === undefined ? '—' : fixed(row.statementsPerRequest)} | ${row.cpuPerRequestMs === undefined ? '—' : fixed(row.cpuPerRequestMs, 2)} | ${row.databaseCpuPerRequestMs === undefined ? '—' : fixed(row.databaseCpuPerRequestMs, 2)} | ${ratioCells(row.ratio, row.ratioRange)} | ${ratioCells(row.cpuRatio, row.cpuRatioRange)} | ${ratioCells(row.peerRatio, row.peerRatioRange)} |`,
     ),
   ];
 }
