@@ -86,6 +86,40 @@ describe('reads', () => {
     expect(JSON.stringify(body)).not.toContain('tenant-b');
   });
 
+  it('a connection’s `nodes` are exactly the rows of its `edges { node }`: tenant A’s, counts included', async () => {
+    const selection = (list: 'edges { node {' | 'nodes {', close: '} }' | '}') =>
+      `{ projects(first: 10) { totalCount ${list} id name tasks(first: 10) { totalCount ${list}
+          id title assignee { email } comments(first: 10) { totalCount ${list} body author { email } ${close} } ${close} } ${close} } }`;
+    type Page<T> = { totalCount: number; nodes?: T[]; edges?: { node: T }[] };
+    type Comment = { body: string; author: { email: string } };
+    type Task = { id: string; title: string; assignee: { email: string } | null; comments: Page<Comment> };
+    type Project = { id: string; name: string; tasks: Page<Task> };
+    const rows = <T>(page: Page<T>): T[] => page.nodes ?? (page.edges ?? []).map((edge) => edge.node);
+    // Both shapes as one plain tree: every page as its count and its rows.
+    const plain = (projects: Page<Project>) => ({
+      totalCount: projects.totalCount,
+      rows: rows(projects).map((project) => ({
+        ...project,
+        tasks: {
+          totalCount: project.tasks.totalCount,
+          rows: rows(project.tasks).map((task) => ({
+            ...task,
+            comments: { totalCount: task.comments.totalCount, rows: rows(task.comments) },
+          })),
+        },
+      })),
+    });
+    const byEdges = await asA<{ projects: Page<Project> }>(selection('edges { node {', '} }'));
+    const byNodes = await asA<{ projects: Page<Project> }>(selection('nodes {', '}'));
+    expect(byEdges.body.errors).toBeUndefined();
+    expect(byNodes.body.errors).toBeUndefined();
+    const edgesTree = plain(byEdges.body.data?.projects as Page<Project>);
+    expect(plain(byNodes.body.data?.projects as Page<Project>)).toEqual(edgesTree);
+    expect(edgesTree.rows.map((project) => project.id).sort()).toEqual(a.projectIds.map((id) => globalId('Project', id)).sort());
+    expect(edgesTree.rows.flatMap((project) => project.tasks.rows)).toHaveLength(9);
+    expect(JSON.stringify(byNodes.body)).not.toContain('tenant-b');
+  });
+
   it('members lists only tenant A’s members', async () => {
     const { members } = dataOf(await sdkA.Members());
     expect(members.map((member) => member.user.email).sort()).toEqual([a.owner.email, a.member.email, a.viewer.email].sort());

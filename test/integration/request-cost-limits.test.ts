@@ -204,6 +204,30 @@ describe('an operation may cost at most MAX_COST, judged before any SQL', () => 
     expect(counterValue('query_too_costly')).toBe(refusedBefore + 1);
   });
 
+  it('a connection’s `nodes` cost what its `edges` do: the page, not a list of unknown size', async () => {
+    const costOf = async (query: string) => {
+      const response = await server.request(query, { token });
+      return (response.body.errors?.[0]?.extensions as { cost?: number } | undefined)?.cost;
+    };
+    const byEdges = await costOf(
+      '{ projects(first: 100) { edges { node { tasks(first: 100) { edges { node { project { tasks(first: 100) { edges { node { id } } } } } } } } } } }',
+    );
+    const byNodes = await costOf(
+      '{ projects(first: 100) { nodes { tasks(first: 100) { nodes { project { tasks(first: 100) { nodes { id } } } } } } } }',
+    );
+    expect(byEdges).toBeGreaterThan(1_000_000);
+    // Edges cost one more field per level (`node`) at the same multiples.
+    expect(byNodes).toBeGreaterThan(byEdges ? byEdges * 0.6 : Number.POSITIVE_INFINITY);
+    expect(byNodes).toBeLessThanOrEqual(byEdges ?? 0);
+    // And the benchmark's read in either shape passes.
+    const read = await server.request<{ projects: { nodes: unknown[] } }>(
+      `{ projects(first: 20) { totalCount nodes { id name tasks(first: 20) { totalCount nodes { ${TASK_FIELDS} } } } } }`,
+      { token },
+    );
+    expect(read.body.errors).toBeUndefined();
+    expect(read.body.data?.projects.nodes).toHaveLength(2);
+  });
+
   it('aliases add up: thirty copies of an allowed read are refused together', async () => {
     const copy = (i: number) => `p${i}: projects(first: 100) { edges { node { tasks(first: 30) { edges { node { id } } } } } }`;
     const one = await server.request(`{ ${copy(0)} }`, { token });

@@ -46,9 +46,12 @@ describe('SQL statements per request', () => {
     // The benchmark's nested read: projects → tasks → assignee, and each task's comment count.
     const read = (size: number) => `{ projects(first: ${size}) { edges { node { name tasks(first: ${size}) { edges { node {
       title assignee { name } comments { totalCount } } } } } } } }`;
+    // The same read through `nodes` (no edge objects) is the same one statement.
+    const readByNodes = (size: number) => `{ projects(first: ${size}) { nodes { name tasks(first: ${size}) { nodes {
+      title assignee { name } comments { totalCount } } } } } }`;
     await statementsFor(read(1));
-    for (const size of [2, 12]) {
-      const statements = (await statementsFor(read(size))).filter((sql) => !sql.includes('set_config'));
+    for (const query of [read(2), read(12), readByNodes(2), readByNodes(12)]) {
+      const statements = (await statementsFor(query)).filter((sql) => !sql.includes('set_config'));
       expect(statements).toHaveLength(1);
       // The count is counted there, not loaded: no comment row travels for `comments { totalCount }`.
       expect(statements[0]).toMatch(/LEFT JOIN LATERAL \(SELECT COUNT\(\*\)[^)]*FROM "public"."comments"/);

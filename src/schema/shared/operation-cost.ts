@@ -26,8 +26,8 @@ const isList = (type: GraphQLOutputType): boolean => isListType(isNonNullType(ty
 /**
  * The cost of one field, for the complexity plugin: each field costs 1, and what is selected
  * below a field is multiplied by how many rows it may return — a connection by the page it asks
- * for (as the builder clamps it), any other list by LIST_SIZE. A connection's `edges` are the page
- * itself, not a further multiple. It estimates rows from the shape and the arguments alone, before
+ * for (as the builder clamps it), any other list by LIST_SIZE. A connection's `edges` (or `nodes`) are
+ * the page itself, not a further multiple. It estimates rows from the shape and the arguments alone, before
  * anything runs, so a request cannot spend what it is not allowed to.
  */
 export function fieldCost(
@@ -40,8 +40,12 @@ export function fieldCost(
     return { field: 1, multiplier: Math.min(Math.max(asked, 0), PAGE_SIZE.max) };
   }
   if (isList(field.type)) {
-    const edges = field.name === 'edges' && getNamedType(field.type).name.endsWith('Edge');
-    return { field: 1, multiplier: edges ? 1 : LIST_SIZE };
+    // A connection's `edges` and its `nodes` (the same rows without their edges) are the page the
+    // connection field already multiplied by; Relay's root `nodes(ids:)` would take arguments.
+    const page =
+      (field.name === 'edges' && getNamedType(field.type).name.endsWith('Edge')) ||
+      (field.name === 'nodes' && field.args.length === 0);
+    return { field: 1, multiplier: page ? 1 : LIST_SIZE };
   }
   return 1;
 }
