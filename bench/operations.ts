@@ -17,11 +17,23 @@ export type Operation =
   | { kind: 'create'; caller: BenchTenant; projectId: string; title: string }
   | { kind: 'update'; caller: BenchTenant; taskId: string; status: TaskStatus };
 
+/**
+ * The nested read's shape on tenantgraph. `nodes` (the default) is the shape PostGraphile is sent:
+ * the same answer in the same structure (under PostGraphile's own names). `BENCH_NESTED_SHAPE=edges` sends the Relay shape,
+ * `edges { node }` (workload 2 until session 18), whose edge objects and per-row cursors are
+ * tenantgraph's work alone — PostGraphile is still sent `nodes`.
+ */
+export const NESTED_SHAPE = process.env.BENCH_NESTED_SHAPE === 'edges' ? 'edges' : 'nodes';
+
 /** tenantgraph's documents (the baseline serves the same schema). */
 export const TENANTGRAPH = {
   viewer: '{ viewer { role user { id } tenant { slug } } }',
-  nested: `{ projects(first: 20) { edges { node { name tasks(first: 20) { edges { node {
-  title assignee { name } comments { totalCount } } } } } } } }`,
+  nested:
+    NESTED_SHAPE === 'edges'
+      ? `{ projects(first: 20) { edges { node { name tasks(first: 20) { edges { node {
+  title assignee { name } comments { totalCount } } } } } } } }`
+      : `{ projects(first: 20) { nodes { name tasks(first: 20) { nodes {
+  title assignee { name } comments { totalCount } } } } } }`,
   point: 'query($id: ID!) { node(id: $id) { id ... on Task { title status } } }',
   create: 'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
   update: 'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id status } }',

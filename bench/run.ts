@@ -29,7 +29,7 @@ import { startBaselineServer } from './baseline-server.js';
 import { isLocalDatabase, postgresCpuMs } from './database-cpu.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { seedManyTenants } from './many-tenants.js';
-import { asPostGraphile, asTenantgraph, body, type Operation, TENANTGRAPH } from './operations.js';
+import { asPostGraphile, asTenantgraph, body, NESTED_SHAPE, type Operation, TENANTGRAPH } from './operations.js';
 import type { PeerJob, PeerMessage } from './peer-process.js';
 import { BENCH_WRITE_TITLE, type BenchTenant, removeBenchWrites, seedBenchData, seedWideTenant } from './seed.js';
 import type { SocketJob } from './socket-load.js';
@@ -1208,7 +1208,7 @@ if (documentMemory) {
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const header = [
   `Run ${new Date().toISOString()} on ${machine}.`,
-  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement (nested read: ${nestedWorkload.durationSeconds} s), ${ROUNDS} rounds per workload of baseline, tenantgraph, tenantgraph, baseline${peer ? ' (then as many of tenantgraph, PostGraphile 5, PostGraphile 5, tenantgraph on workloads 2–5)' : ''} (req/s and latencies: mean of all runs; ratios: median round); ${CONNECTIONS} connections (nested read: ${nestedWorkload.connections}), load from a separate process${peer ? ', PostGraphile 5 in a process of its own' : ''}.`,
+  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement (nested read: ${nestedWorkload.durationSeconds} s, sent to tenantgraph as \`${NESTED_SHAPE}\`), ${ROUNDS} rounds per workload of baseline, tenantgraph, tenantgraph, baseline${peer ? ' (then as many of tenantgraph, PostGraphile 5, PostGraphile 5, tenantgraph on workloads 2–5)' : ''} (req/s and latencies: mean of all runs; ratios: median round); ${CONNECTIONS} connections (nested read: ${nestedWorkload.connections}), load from a separate process${peer ? ', PostGraphile 5 in a process of its own' : ''}.`,
   `Data: ${tenants.map((t) => `${t.slug} ${t.projectIds.length} projects`).join(', ')}; 20 tasks per project, a comment per task.`,
 ];
 const report = [...header, '', ...lines, '', ...micro].join('\n');
