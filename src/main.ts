@@ -32,7 +32,13 @@ async function main(): Promise<void> {
           databaseUrl: config.databaseUrl,
           directDatabaseUrl: config.directDatabaseUrl,
           poolSize: config.databasePoolSize,
+          preparedStatements: config.databasePreparedStatements,
           onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
+          onPreparedStatementsDisabled: (error) =>
+            logger.warn(
+              { err: error },
+              'a prepared statement was missing on its connection (a transaction pooler?): statements now go unnamed; set DATABASE_PREPARED_STATEMENTS=off behind this pooler',
+            ),
         }
       : { dataDir: config.dataDir },
   ).catch((error: NodeJS.ErrnoException) => {

@@ -20,6 +20,11 @@ export interface Config {
   directDatabaseUrl: string | undefined;
   /** Connections in the request pool (PostgreSQL). */
   databasePoolSize: number;
+  /**
+   * Keep tenant statements prepared by name on each connection (src/db/prepared-statements.ts).
+   * `auto`: yes unless DIRECT_DATABASE_URL names another address than DATABASE_URL (a pooler).
+   */
+  databasePreparedStatements: boolean;
   /** Redis, through which several instances share events and registry changes. */
   redisUrl: string | undefined;
   jwt: {
@@ -171,6 +176,7 @@ const environment = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1_000).default(10),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['auto', 'on', 'off']).default('auto'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -268,6 +274,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     directDatabaseUrl: e.DIRECT_DATABASE_URL ?? e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databasePreparedStatements:
+      e.DATABASE_PREPARED_STATEMENTS === 'auto'
+        ? e.DIRECT_DATABASE_URL === undefined || e.DIRECT_DATABASE_URL === e.DATABASE_URL
+        : e.DATABASE_PREPARED_STATEMENTS === 'on',
     redisUrl: e.REDIS_URL,
     jwt: {
       jwksUrl: e.JWT_JWKS_URL,

@@ -14,6 +14,7 @@ import { observeStatements } from './observed-connection.js';
 import { createPgRunner } from './pg-runner.js';
 import { pgStatementsWithSettings } from './pg-tenant-statements.js';
 import { createPgliteRunner } from './pglite-runner.js';
+import { PreparedStatements } from './prepared-statements.js';
 import type { SqlRunner } from './sql-runner.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -52,6 +53,13 @@ export type DatabaseOptions = (
        */
       directDatabaseUrl?: string;
       poolSize?: number;
+      /**
+       * Keep tenant statements prepared by name on each connection (src/db/prepared-statements.ts):
+       * on by default; off behind a transaction pooler that does not keep them.
+       */
+      preparedStatements?: boolean;
+      /** Called once if a statement's name proved missing on its connection, and naming was turned off. */
+      onPreparedStatementsDisabled?: (error: Error) => void;
     }
   | { dataDir: string }
   /** A throw-away embedded database (tests). */
@@ -69,7 +77,11 @@ export type DatabaseOptions = (
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   if ('databaseUrl' in options) {
     const { databaseUrl, directDatabaseUrl, poolSize = 10, onStatement, onConnectionError } = options;
-    return connectPostgres(databaseUrl, directDatabaseUrl, poolSize, onStatement, onConnectionError);
+    const prepared = new PreparedStatements(options.preparedStatements ?? true);
+    return connectPostgres(databaseUrl, directDatabaseUrl, poolSize, onStatement, onConnectionError, {
+      prepared,
+      onDisabled: options.onPreparedStatementsDisabled,
+    });
   }
   if ('dataDir' in options) return openEmbedded(options.dataDir, options.onStatement);
   return openPglite(new PGlite(), undefined, async () => {}, options.onStatement);
@@ -133,6 +145,7 @@ async function connectPostgres(
   poolSize: number,
   onStatement?: (sql: string) => void,
   onConnectionError: (error: Error) => void = () => {},
+  statements: { prepared: PreparedStatements; onDisabled?: (error: Error) => void } = { prepared: new PreparedStatements(true) },
 ): Promise<Database> {
   // BEGIN and the tenant settings ride with each tenant transaction's first statement.
   const pool = mergeTenantBegin(
@@ -165,7 +178,8 @@ async function connectPostgres(
     return sessions;
   };
   // A tenant statement outside a transaction goes out behind its settings, in one round trip.
-  const withSettings = (settings: () => SqlQuery) => pgStatementsWithSettings(pool, settings);
+  const withSettings = (settings: () => SqlQuery) =>
+    pgStatementsWithSettings(pool, settings, statements.prepared, statements.onDisabled);
   const clients = await connectClients(new PrismaPg(pool), onStatement, withSettings);
   return {
     kind: 'postgres',

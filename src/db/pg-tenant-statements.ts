@@ -3,6 +3,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlQuery, SqlQueryable } from '@prisma/driver-adapter-utils';
 import pg, { type QueryResult } from 'pg';
 import type { QueryConfig } from './merged-tenant-begin.js';
+import { isMissingPreparedStatement, mayHaveFailedToParse, type PreparedStatements } from './prepared-statements.js';
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
 
@@ -28,8 +29,10 @@ const PgQuery = pg.Query as unknown as new (config: object) => PgQuery;
  *
  *   Parse/Bind/Execute <settings>(setting, tenant, role) · Parse/Bind/Describe/Execute <statement> · Sync
  *
- * Both are unnamed statements, so nothing outlives the Sync on the connection: a transaction pooler
- * (PgBouncer, Supavisor, RDS Proxy) may hand the next message to another server connection.
+ * The settings are an unnamed statement. The statement itself is named when `prepared` gives it a
+ * name on this connection (src/db/prepared-statements.ts): then PostgreSQL parses and plans it once
+ * per connection, and later requests send only its Bind. Unnamed, nothing outlives the Sync on the
+ * connection, which is what a transaction pooler without prepared statements needs.
  *
  * The settings hold for the statement and end with it; a write is committed at the Sync, before its
  * answer. The settings statement's own row and completion are not the caller's: they are skipped.
@@ -86,7 +89,44 @@ class SettingsFirstQuery extends PgQuery {
  * PrismaPg turns pg's rows into Prisma's (column types, parsers) and only takes a pg.Pool; the one
  * it gets here is a view of the real pool whose `query` puts the settings in front.
  */
-export async function pgStatementsWithSettings(pool: pg.Pool, settings: () => SqlQuery): Promise<SqlQueryable> {
+export async function pgStatementsWithSettings(
+  pool: pg.Pool,
+  settings: () => SqlQuery,
+  prepared: PreparedStatements,
+  onPreparedStatementsDisabled: (error: Error) => void = () => {},
+): Promise<SqlQueryable> {
+  const send = async (config: QueryConfig, enterTenant: SqlQuery): Promise<QueryResult> => {
+    // With a callback: a single statement, which the pool's transaction merging leaves alone
+    // (src/db/merged-tenant-begin.ts): its bookkeeping, meant for transactions, cost ~5 µs a statement.
+    const client = await new Promise<pg.PoolClient>((resolve, reject) =>
+      pool.connect((error, connected) => (error ? reject(error) : resolve(connected as pg.PoolClient))),
+    );
+    const name = prepared.nameFor(config.text, (client as unknown as { connection: object }).connection);
+    let query: SettingsFirstQuery | undefined;
+    try {
+      const result = await new Promise<QueryResult>((resolve, reject) => {
+        const callback = (error: Error | undefined, answer: QueryResult) => (error ? reject(error) : resolve(answer));
+        // Object.assign, not a spread: on Node 20 a spread copy given a new key (callback) costs ~1 µs
+        // (a new hidden class per call; see withKeys in src/tenancy/tenant-scope.ts).
+        query = new SettingsFirstQuery(Object.assign({}, config, { callback, name }), enterTenant);
+        client.query(query as never);
+      });
+      client.release();
+      return result;
+    } catch (error) {
+      // An SQL error in the statement leaves the connection idle (the implicit transaction is
+      // over). Anything else — a failure in the settings, or a named statement's error that may
+      // have come at its Parse (pg's record of what is prepared there is then wrong) — may have
+      // broken it: discarded.
+      const reusable =
+        error instanceof pg.DatabaseError &&
+        query !== undefined &&
+        !query.failedInSettings &&
+        !(name !== undefined && mayHaveFailedToParse(error));
+      client.release(reusable ? undefined : (error as Error));
+      throw error;
+    }
+  };
   const view = Object.create(pg.Pool.prototype) as pg.Pool;
   Object.assign(view, {
     options: pool.options,
@@ -94,28 +134,16 @@ export async function pgStatementsWithSettings(pool: pg.Pool, settings: () => Sq
     removeListener: () => view,
     async query(config: QueryConfig) {
       const enterTenant = settings();
-      // With a callback: a single statement, which the pool's transaction merging leaves alone
-      // (src/db/merged-tenant-begin.ts): its bookkeeping, meant for transactions, cost ~5 µs a statement.
-      const client = await new Promise<pg.PoolClient>((resolve, reject) =>
-        pool.connect((error, connected) => (error ? reject(error) : resolve(connected as pg.PoolClient))),
-      );
-      let query: SettingsFirstQuery | undefined;
       try {
-        const result = await new Promise<QueryResult>((resolve, reject) => {
-          const callback = (error: Error | undefined, answer: QueryResult) => (error ? reject(error) : resolve(answer));
-          // Object.assign, not a spread: on Node 20 a spread copy given a new key (callback) costs ~1 µs
-          // (a new hidden class per call; see withKeys in src/tenancy/tenant-scope.ts).
-          query = new SettingsFirstQuery(Object.assign({}, config, { callback }), enterTenant);
-          client.query(query as never);
-        });
-        client.release();
-        return result;
+        return await send(config, enterTenant);
       } catch (error) {
-        // An SQL error in the statement leaves the connection idle (the implicit transaction is
-        // over). Anything else — or a failure in the settings — may have broken it: discarded.
-        const reusable = error instanceof pg.DatabaseError && query !== undefined && !query.failedInSettings;
-        client.release(reusable ? undefined : (error as Error));
-        throw error;
+        // A named statement missing on its connection, or its name taken there, before anything
+        // ran: a transaction pooler without prepared statements. Naming ends for the process and
+        // the statement goes again, unnamed.
+        if (!prepared.active || !isMissingPreparedStatement(error)) throw error;
+        prepared.disable();
+        onPreparedStatementsDisabled(error as Error);
+        return await send(config, enterTenant);
       }
     },
   });

@@ -39,6 +39,8 @@ export type FromWorker = { id: number; answer: HeavyAnswer };
 /** What the worker needs to reach the database on its own. */
 export interface HeavyWorkerData {
   databaseUrl: string;
+  /** Keep tenant statements prepared by name (Config.databasePreparedStatements). */
+  preparedStatements: boolean;
   /** Queries the worker runs at once: also its clients and connections. */
   concurrency: number;
   clientWaitMs: number;

@@ -31,7 +31,13 @@ const mask = createErrorMask(logger);
 const database = await createDatabase({
   databaseUrl: options.databaseUrl,
   poolSize: options.concurrency,
+  preparedStatements: options.preparedStatements,
   onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
+  onPreparedStatementsDisabled: (error) =>
+    logger.warn(
+      { err: error },
+      'a prepared statement was missing on its connection (a transaction pooler?): statements now go unnamed',
+    ),
 });
 const clients = createTenantDbs(database, { size: options.concurrency, waitMs: options.clientWaitMs });
 /** Parsed documents by text: the same few heavy documents tend to come again (bounded by entries; each is under MAX_TOKENS). */

@@ -19,6 +19,7 @@ export function startHeavyLane(options: { config: Config; databaseUrl: string; l
   const { config, databaseUrl, logger } = options;
   const workerData: HeavyWorkerData = {
     databaseUrl,
+    preparedStatements: config.databasePreparedStatements,
     concurrency: config.heavyQueries.concurrency,
     clientWaitMs: config.databaseClientWaitMs,
     logLevel: config.logLevel,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/create-database.js';
 import { mergeTenantBegin } from '../../src/db/merged-tenant-begin.js';
 import { pgStatementsWithSettings } from '../../src/db/pg-tenant-statements.js';
+import { PreparedStatements } from '../../src/db/prepared-statements.js';
 import { createTenantDb, probeTenantSession, TENANT_ROLE, TENANT_SETTING, tenantScope } from '../../src/db/tenant-db.js';
 import { databaseCode, isRlsViolation } from '../../src/errors/database-errors.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
@@ -279,7 +280,12 @@ if (testDatabaseKind === 'postgres')
   describe('tenant statements on PostgreSQL, sent with their settings', () => {
     let pool: pg.Pool;
     let prisma: PrismaClient;
+    /** Unnamed statements only: what a transaction pooler without prepared statements gets. */
     let wire: Pick<Database, 'connection' | 'newClient'>;
+    /** The same connection, with statements kept prepared by name (the default on a direct connection). */
+    let named: Pick<Database, 'connection' | 'newClient'>;
+    let prepared: PreparedStatements;
+    const disabledBy: Error[] = [];
     /** Each client.query's text, as the BEGIN merger sends it. */
     const sent: string[] = [];
     /** The protocol messages written to the server (see recordProtocol). */
@@ -291,9 +297,16 @@ if (testDatabaseKind === 'postgres')
       pool = mergeTenantBegin(new pg.Pool({ connectionString: database.url, max: 1 }), { onSend: (sql) => sent.push(sql) });
       pool.on('connect', (client) => recordProtocol(client, protocol, parsed));
       prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-      const withSettings = (settings: () => SqlQuery) => pgStatementsWithSettings(pool, settings);
+      const withSettings = (settings: () => SqlQuery) => pgStatementsWithSettings(pool, settings, new PreparedStatements(false));
       wire = {
         connection: Object.assign(await new PrismaPg(pool).connect(), { withSettings }),
+        newClient: (adapter) => new PrismaClient({ adapter }),
+      };
+      prepared = new PreparedStatements(true);
+      const withNamedSettings = (settings: () => SqlQuery) =>
+        pgStatementsWithSettings(pool, settings, prepared, (error) => disabledBy.push(error));
+      named = {
+        connection: Object.assign(await new PrismaPg(pool).connect(), { withSettings: withNamedSettings }),
         newClient: (adapter) => new PrismaClient({ adapter }),
       };
     });
@@ -323,6 +336,73 @@ if (testDatabaseKind === 'postgres')
         .query<{ role: string; tenant: string }>("SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant")
         .then((result) => result.rows);
       expect(after).toEqual({ role: expect.not.stringMatching(/^tenantgraph_tenant$/), tenant: '' });
+    });
+
+    it('keep a statement prepared by name: parsed once on the connection, then only bound — each tenant still seeing its own rows', async () => {
+      const titlesOf = (tenant: TenantFixture) => {
+        const db = createTenantDb(named, tenant.id);
+        return runInTenant(ownerContext(tenant), async () =>
+          (await db.task.findMany({ select: { title: true } })).map((task) => task.title).sort(),
+        );
+      };
+      const expectedOf = async (tenant: TenantFixture) =>
+        (await database.prisma.task.findMany({ where: { tenantId: tenant.id }, select: { title: true } }))
+          .map((task) => task.title)
+          .sort();
+      protocol.length = 0;
+      parsed.length = 0;
+      expect(await titlesOf(a)).toEqual(await expectedOf(a));
+      // The settings unnamed, the statement parsed under its name, bound by it, one Sync.
+      const [, , , parse] = protocol;
+      const name = parse?.slice('parse '.length) ?? '';
+      expect(name).toMatch(/^tenantgraph_\d+$/);
+      expect(protocol).toEqual(['parse ', 'bind ', 'execute', `parse ${name}`, `bind ${name}`, 'describe', 'execute', 'sync']);
+      // The same text again — for another tenant — is only bound: the plan PostgreSQL cached holds
+      // no tenant (the settings and RLS's current_setting are read as it runs), so B gets B's rows.
+      for (const tenant of [b, a]) {
+        protocol.length = 0;
+        expect(await titlesOf(tenant)).toEqual(await expectedOf(tenant));
+        expect(protocol).toEqual(['parse ', 'bind ', 'execute', `bind ${name}`, 'describe', 'execute', 'sync']);
+      }
+      // And with the application's predicate gone, RLS alone still keeps A to A's rows through it.
+      const bare = clientWithoutPredicates(a.id, named);
+      await runInTenant(ownerContext(a), async () => {
+        expect(await bare.task.findMany({ where: { tenantId: b.id } })).toEqual([]);
+        expect(await bare.task.count()).toBe(a.taskIds.length);
+      });
+      expect(disabledBy).toEqual([]);
+    });
+
+    it('drop the connection when a named statement fails where it may not have been parsed, and stay prepared', async () => {
+      const db = createTenantDb(named, a.id);
+      const clientsBefore = pool.totalCount;
+      await runInTenant(ownerContext(a), async () => {
+        // An unknown column fails at Parse (42703): pg had already counted the statement as prepared.
+        await expect(db.$queryRawUnsafe('SELECT no_such_column FROM tasks')).rejects.toThrow(/no_such_column/);
+      });
+      expect(pool.totalCount).toBe(clientsBefore - 1);
+      // The next connection prepares afresh; naming stays on.
+      expect(await runInTenant(ownerContext(a), async () => await db.task.count())).toBe(a.taskIds.length);
+      expect(prepared.active).toBe(true);
+      expect(disabledBy).toEqual([]);
+    });
+
+    it('send statements unnamed from then on when a prepared one is missing on its connection, the statement itself answered', async () => {
+      const db = createTenantDb(named, a.id);
+      const count = () => runInTenant(ownerContext(a), async () => await db.task.count());
+      expect(await count()).toBe(a.taskIds.length);
+      // What a pooler without prepared statements does: the next Bind reaches a server connection
+      // that never saw the Parse. Here the statements are dropped behind pg's back.
+      await pool.query('DEALLOCATE ALL');
+      protocol.length = 0;
+      expect(await count()).toBe(a.taskIds.length);
+      expect(disabledBy.map((error) => (error as { code?: string }).code)).toEqual(['26000']);
+      expect(prepared.active).toBe(false);
+      // The failed Bind, then the same statement again unnamed.
+      expect(protocol.slice(-8)).toEqual(['parse ', 'bind ', 'execute', 'parse ', 'bind ', 'describe', 'execute', 'sync']);
+      protocol.length = 0;
+      expect(await count()).toBe(a.taskIds.length);
+      expect(protocol).toEqual(['parse ', 'bind ', 'execute', 'parse ', 'bind ', 'describe', 'execute', 'sync']);
     });
 
     it('run that statement as the tenant role with its tenant set', async () => {

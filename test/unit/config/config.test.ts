@@ -26,6 +26,20 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://x@h/db', SEED_DEMO: 'true' }).seedDemo).toBe(true);
   });
 
+  it('keeps statements prepared on a direct connection, not behind a pooler, unless told', () => {
+    const direct = 'postgres://x@db/app';
+    const pooler = 'postgres://x@pgbouncer:6432/app';
+    expect(loadConfig({ DATABASE_URL: direct }).databasePreparedStatements).toBe(true);
+    expect(loadConfig({ DATABASE_URL: direct, DIRECT_DATABASE_URL: direct }).databasePreparedStatements).toBe(true);
+    expect(loadConfig({ DATABASE_URL: pooler, DIRECT_DATABASE_URL: direct }).databasePreparedStatements).toBe(false);
+    expect(
+      loadConfig({ DATABASE_URL: pooler, DIRECT_DATABASE_URL: direct, DATABASE_PREPARED_STATEMENTS: 'on' })
+        .databasePreparedStatements,
+    ).toBe(true);
+    expect(loadConfig({ DATABASE_URL: direct, DATABASE_PREPARED_STATEMENTS: 'off' }).databasePreparedStatements).toBe(false);
+    expect(() => loadConfig({ DATABASE_PREPARED_STATEMENTS: 'yes' })).toThrow(/DATABASE_PREPARED_STATEMENTS/);
+  });
+
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', JWT_JWKS_URL: 'ftp://x', LOG_LEVEL: 'loud' })).toThrow(
       ConfigError,
