@@ -1,7 +1,11 @@
 import { createServer } from 'node:http';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import type { TokenVerifier } from '../src/auth/token-verifier.js';
 import type { Config } from '../src/config/config.js';
 import type { Database } from '../src/db/create-database.js';
+import { observeStatements } from '../src/db/observed-connection.js';
+import { PreparedStatements } from '../src/db/prepared-statements.js';
 import { createRegistrySource } from '../src/db/registry-source.js';
 import type { TenantDb } from '../src/db/tenant-db.js';
 import { createGraphQLPipeline, createRequestListener, GRAPHQL_ENDPOINT } from '../src/graphql-pipeline.js';
@@ -28,11 +32,20 @@ import { listenOnLoopback } from './listen-on-loopback.js';
  *
  * It lives in bench/ only and is never imported by the server: it answers across tenants.
  */
-export async function startBaselineServer(deps: { config: Config; database: Database; verifier: TokenVerifier }) {
+export async function startBaselineServer(deps: {
+  config: Config;
+  database: Database;
+  verifier: TokenVerifier;
+  /** PostgreSQL: the executions' statements kept prepared, as the server's are (see plainClient). */
+  prepared?: { databaseUrl: string; poolSize: number; onStatement: (sql: string) => void };
+}) {
   const { config } = deps;
   const registry = new TenantRegistry(createRegistrySource(deps.database.prisma), { ttlMs: config.registryTtlMs });
   const resolveTenant = createTenantResolver({ verifier: deps.verifier, registry, tenantClaim: config.jwt.tenantClaim });
-  const db = deps.database.prisma as unknown as TenantDb;
+  const plain = deps.prepared
+    ? await plainClient(deps.database, deps.prepared)
+    : { client: deps.database.prisma, async close() {} };
+  const db = plain.client as unknown as TenantDb;
   const logger = createLogger('silent');
   const yoga = createGraphQLPipeline({
     config,
@@ -52,5 +65,41 @@ export async function startBaselineServer(deps: { config: Config; database: Data
     execution: [useTenantScope({ lease: async () => ({ client: db, release() {} }), revocationOf: async () => undefined })],
   });
   const ready = async () => ({ ready: true, checks: { database: true, process: true } });
-  return listenOnLoopback(createServer(createRequestListener(yoga, ready)));
+  const served = await listenOnLoopback(createServer(createRequestListener(yoga, ready)));
+  return {
+    ...served,
+    async close() {
+      await served.close();
+      await plain.close();
+    },
+  };
+}
+
+/**
+ * The plain client over a pool of its own whose statements PostgreSQL keeps prepared by name, as
+ * it keeps the server's tenant statements (src/db/prepared-statements.ts, on a direct connection by
+ * default): parsing and planning once per connection is the driver's saving, not isolation's, so
+ * the baseline has it too. Its statements are counted like the server's.
+ */
+async function plainClient(database: Database, options: NonNullable<Parameters<typeof startBaselineServer>[0]['prepared']>) {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize });
+  // PrismaPg names a statement without knowing its connection: bounded by texts alone.
+  const names = new PreparedStatements(true, 500, 500);
+  const everyConnection = {};
+  const adapter = new PrismaPg(pool, {
+    statementNameGenerator: (query) => names.nameFor(query.sql, everyConnection) as string,
+  });
+  const connection = observeStatements(await adapter.connect(), options.onStatement);
+  const client = database.newClient({
+    provider: adapter.provider,
+    adapterName: adapter.adapterName,
+    connect: async () => connection,
+  });
+  return {
+    client,
+    async close() {
+      await client.$disconnect();
+      await pool.end();
+    },
+  };
 }

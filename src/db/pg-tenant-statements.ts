@@ -95,13 +95,15 @@ export async function pgStatementsWithSettings(
   prepared: PreparedStatements,
   onPreparedStatementsDisabled: (error: Error) => void = () => {},
 ): Promise<SqlQueryable> {
-  const send = async (config: QueryConfig, enterTenant: SqlQuery): Promise<QueryResult> => {
+  /** Sends `config` behind its settings; `sent.named` says whether it went under a name. */
+  const send = async (config: QueryConfig, enterTenant: SqlQuery, sent: { named: boolean }): Promise<QueryResult> => {
     // With a callback: a single statement, which the pool's transaction merging leaves alone
     // (src/db/merged-tenant-begin.ts): its bookkeeping, meant for transactions, cost ~5 µs a statement.
     const client = await new Promise<pg.PoolClient>((resolve, reject) =>
       pool.connect((error, connected) => (error ? reject(error) : resolve(connected as pg.PoolClient))),
     );
     const name = prepared.nameFor(config.text, (client as unknown as { connection: object }).connection);
+    sent.named = name !== undefined;
     let query: SettingsFirstQuery | undefined;
     try {
       const result = await new Promise<QueryResult>((resolve, reject) => {
@@ -134,16 +136,20 @@ export async function pgStatementsWithSettings(
     removeListener: () => view,
     async query(config: QueryConfig) {
       const enterTenant = settings();
+      const sent = { named: false };
       try {
-        return await send(config, enterTenant);
+        return await send(config, enterTenant, sent);
       } catch (error) {
         // A named statement missing on its connection, or its name taken there, before anything
-        // ran: a transaction pooler without prepared statements. Naming ends for the process and
-        // the statement goes again, unnamed.
-        if (!prepared.active || !isMissingPreparedStatement(error)) throw error;
-        prepared.disable();
-        onPreparedStatementsDisabled(error as Error);
-        return await send(config, enterTenant);
+        // ran: a transaction pooler without prepared statements. Naming ends for the process (said
+        // once, whichever of the statements in flight finds it first) and the statement goes
+        // again, unnamed.
+        if (!sent.named || !isMissingPreparedStatement(error)) throw error;
+        if (prepared.active) {
+          prepared.disable();
+          onPreparedStatementsDisabled(error as Error);
+        }
+        return await send(config, enterTenant, sent);
       }
     },
   });

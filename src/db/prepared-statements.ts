@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Which tenant statements PostgreSQL keeps prepared, by name, on each connection — so that the
  * statements every request repeats (a nested page's one joined statement, a point read, a write)
@@ -32,15 +34,14 @@ export class PreparedStatements {
 
   /**
    * The name to prepare `sql` under on `connection` (pg's Connection object, one per server
-   * connection), or undefined to send it unnamed. One name per text for the process's life: a
-   * name never stands for two texts.
+   * connection), or undefined to send it unnamed.
    */
   nameFor(sql: string, connection: object): string | undefined {
     if (!this.enabled) return undefined;
     let name = this.names.get(sql);
     if (name === undefined) {
       if (this.names.size >= this.maxTexts) return undefined;
-      name = `tenantgraph_${this.names.size + 1}`;
+      name = statementName(sql);
       this.names.set(sql, name);
     }
     let prepared = this.onConnection.get(connection);
@@ -62,6 +63,16 @@ export class PreparedStatements {
   disable(): void {
     this.enabled = false;
   }
+}
+
+/**
+ * A statement's name is its text's digest, the same in every process of every instance: should a
+ * pooler that does not keep prepared statements give a Bind to a server connection where another
+ * instance prepared that name, it is the same text there — never another statement run with these
+ * values. (A counter would name different texts alike in two processes.)
+ */
+export function statementName(sql: string): string {
+  return `tenantgraph_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
 }
 
 /**

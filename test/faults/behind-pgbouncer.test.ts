@@ -114,6 +114,43 @@ describe('behind a transaction pooler', () => {
     }
   });
 
+  it('a pooler that keeps no prepared statement: one found missing goes again unnamed, every request answered, one warning at most', async () => {
+    // Every server connection reset after each transaction: a statement prepared in one request is
+    // gone by the next, wherever it lands — unless PgBouncer keeps prepared statements itself
+    // (1.21 and later, with max_prepared_statements; Debian 12's 1.18 does not).
+    const forgetful = await startPrivatePgBouncer({ host: new URL(direct).hostname, port: Number(new URL(direct).port) }, [
+      'server_reset_query = DISCARD ALL',
+      'server_reset_query_always = 1',
+    ]);
+    try {
+      const server = await startServerProcess({
+        DATABASE_URL: forgetful.urlOf(direct),
+        DIRECT_DATABASE_URL: direct,
+        DATABASE_PREPARED_STATEMENTS: 'on',
+        DATA_DIR: dataDir,
+        MIGRATE_ON_START: 'false',
+      });
+      servers.push(server);
+      const missing = (entry: Record<string, unknown>) =>
+        entry.level === 40 && /prepared statement was missing/.test(String(entry.msg));
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(
+          tenants.map(async ({ fixture, token }) => ({ fixture, answer: await ask(server, token, NESTED) })),
+        );
+        for (const { fixture, answer } of answers) {
+          expect(answer.status).toBe(200);
+          expect(answer.body.errors).toBeUndefined();
+          expect(JSON.stringify(answer.body.data)).toContain(fixture.slug);
+        }
+      }
+      // Said once when it happened (a PgBouncer that keeps them gives no cause to).
+      expect(server.logs.filter(missing).length).toBeLessThanOrEqual(1);
+      expect(server.lastResortLines()).toEqual([]);
+    } finally {
+      await forgetful.destroy();
+    }
+  }, 60_000);
+
   it('says once, without DIRECT_DATABASE_URL, that LISTEN hears nothing through the pooler, and still serves', async () => {
     const server = await startServerProcess({
       DATABASE_URL: bouncer.urlOf(direct),

@@ -16,7 +16,11 @@ export interface PrivatePgBouncer {
   destroy(): Promise<void>;
 }
 
-export async function startPrivatePgBouncer(upstream: { host: string; port: number }): Promise<PrivatePgBouncer> {
+export async function startPrivatePgBouncer(
+  upstream: { host: string; port: number },
+  /** More `[pgbouncer]` settings, as `key = value` lines. */
+  settings: string[] = [],
+): Promise<PrivatePgBouncer> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'tenantgraph-pgbouncer-'));
   await writeFile(join(dir, 'users.txt'), '"postgres" ""\n');
@@ -35,6 +39,7 @@ export async function startPrivatePgBouncer(upstream: { host: string; port: numb
       'max_client_conn = 1000',
       'default_pool_size = 20',
       'ignore_startup_parameters = extra_float_digits,options',
+      ...settings,
       '',
     ].join('\n'),
   );

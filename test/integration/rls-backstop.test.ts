@@ -355,7 +355,7 @@ if (testDatabaseKind === 'postgres')
       // The settings unnamed, the statement parsed under its name, bound by it, one Sync.
       const [, , , parse] = protocol;
       const name = parse?.slice('parse '.length) ?? '';
-      expect(name).toMatch(/^tenantgraph_\d+$/);
+      expect(name).toMatch(/^tenantgraph_[0-9a-f]{32}$/);
       expect(protocol).toEqual(['parse ', 'bind ', 'execute', `parse ${name}`, `bind ${name}`, 'describe', 'execute', 'sync']);
       // The same text again — for another tenant — is only bound: the plan PostgreSQL cached holds
       // no tenant (the settings and RLS's current_setting are read as it runs), so B gets B's rows.

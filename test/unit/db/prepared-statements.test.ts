@@ -2,12 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { isMissingPreparedStatement, mayHaveFailedToParse, PreparedStatements } from '../../../src/db/prepared-statements.js';
 
 describe('prepared statements', () => {
-  it('give one name per SQL text, the same on every connection, never one name to two texts', () => {
+  it('name a statement by its text’s digest: the same on every connection and in every process, never one name for two texts', () => {
     const prepared = new PreparedStatements(true);
     const [one, two] = [{}, {}];
     const first = prepared.nameFor('SELECT 1', one);
-    expect(first).toMatch(/^tenantgraph_\d+$/);
+    expect(first).toMatch(/^tenantgraph_[0-9a-f]{32}$/);
     expect(prepared.nameFor('SELECT 1', two)).toBe(first);
+    // Another process (here another instance) names the same text alike, whatever it named before.
+    const elsewhere = new PreparedStatements(true);
+    elsewhere.nameFor('SELECT 3', one);
+    expect(elsewhere.nameFor('SELECT 1', one)).toBe(first);
     expect(prepared.nameFor('SELECT 2', one)).not.toBe(first);
   });
 
