@@ -92,7 +92,12 @@ async function runHere(config: Config, argv: string[], out: Print, err: Print): 
   ]);
   const database = await createDatabase(
     config.databaseUrl
-      ? { databaseUrl: config.databaseUrl, directDatabaseUrl: config.directDatabaseUrl, poolSize: 2 }
+      ? {
+          databaseUrl: config.databaseUrl,
+          directDatabaseUrl: config.directDatabaseUrl,
+          poolSize: 2,
+          preparedStatements: config.databasePreparedStatements,
+        }
       : { dataDir: config.dataDir },
   );
   try {

@@ -143,9 +143,9 @@ async function connectPostgres(
   databaseUrl: string,
   directDatabaseUrl: string | undefined,
   poolSize: number,
-  onStatement?: (sql: string) => void,
-  onConnectionError: (error: Error) => void = () => {},
-  statements: { prepared: PreparedStatements; onDisabled?: (error: Error) => void } = { prepared: new PreparedStatements(true) },
+  onStatement: ((sql: string) => void) | undefined,
+  onConnectionError: ((error: Error) => void) | undefined,
+  statements: { prepared: PreparedStatements; onDisabled?: (error: Error) => void },
 ): Promise<Database> {
   // BEGIN and the tenant settings ride with each tenant transaction's first statement.
   const pool = mergeTenantBegin(
@@ -157,7 +157,7 @@ async function connectPostgres(
   // fails on its own (answered UNAVAILABLE), and pg discards the connection when it is released.
   const connectionFailed = (error: Error) => {
     increment('database_connection_error');
-    onConnectionError(error);
+    onConnectionError?.(error);
   };
   pool.on('connect', (client) => client.on('error', connectionFailed));
   pool.on('error', connectionFailed);

@@ -9,6 +9,8 @@ const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { 
 
 /** What pg's connection offers a query while it is being sent (pg/lib/connection.js). */
 interface ProtocolWriter {
+  /** The statements prepared on this connection, by name: pg's own record, which it reads before a Parse. */
+  parsedStatements: Record<string, string | undefined>;
   parse(config: { text: string; name: string; types: unknown[] }): void;
   bind(config: { statement: string; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
   execute(config: Record<string, never>): void;
@@ -29,10 +31,10 @@ const PgQuery = pg.Query as unknown as new (config: object) => PgQuery;
  *
  *   Parse/Bind/Execute <settings>(setting, tenant, role) · Parse/Bind/Describe/Execute <statement> · Sync
  *
- * The settings are an unnamed statement. The statement itself is named when `prepared` gives it a
- * name on this connection (src/db/prepared-statements.ts): then PostgreSQL parses and plans it once
- * per connection, and later requests send only its Bind. Unnamed, nothing outlives the Sync on the
- * connection, which is what a transaction pooler without prepared statements needs.
+ * Each is named when `prepared` gives it a name on this connection (src/db/prepared-statements.ts):
+ * then PostgreSQL parses and plans it once per connection, and later requests send only its Bind.
+ * Unnamed, nothing outlives the Sync on the connection, which is what a transaction pooler without
+ * prepared statements needs.
  *
  * The settings hold for the statement and end with it; a write is committed at the Sync, before its
  * answer. The settings statement's own row and completion are not the caller's: they are skipped.
@@ -48,6 +50,8 @@ class SettingsFirstQuery extends PgQuery {
   constructor(
     config: object,
     private readonly settings: SqlQuery,
+    /** The settings statement's name on this connection, or undefined to send it unnamed. */
+    private readonly settingsName: string | undefined,
   ) {
     super(config);
   }
@@ -62,8 +66,9 @@ class SettingsFirstQuery extends PgQuery {
   }
 
   override prepare(connection: ProtocolWriter): void {
-    connection.parse({ text: this.settings.sql, name: '', types: [] });
-    connection.bind({ statement: '', values: [...this.settings.args], valueMapper: prepareValue });
+    const name = this.settingsName ?? '';
+    if (!name || connection.parsedStatements[name] === undefined) connection.parse({ text: this.settings.sql, name, types: [] });
+    connection.bind({ statement: name, values: [...this.settings.args], valueMapper: prepareValue });
     connection.execute({});
     super.prepare(connection);
   }
@@ -73,8 +78,11 @@ class SettingsFirstQuery extends PgQuery {
   }
 
   override handleCommandComplete(message: unknown, connection: unknown): void {
-    if (this.settingsPending) this.settingsPending = false;
-    else super.handleCommandComplete(message, connection);
+    if (!this.settingsPending) return super.handleCommandComplete(message, connection);
+    this.settingsPending = false;
+    // Through: a named settings statement is prepared here from now on (pg keeps no record of
+    // statements it did not send itself). Should the settings fail, the connection is discarded.
+    if (this.settingsName) (connection as ProtocolWriter).parsedStatements[this.settingsName] = this.settings.sql;
   }
 }
 
@@ -102,15 +110,17 @@ export async function pgStatementsWithSettings(
     const client = await new Promise<pg.PoolClient>((resolve, reject) =>
       pool.connect((error, connected) => (error ? reject(error) : resolve(connected as pg.PoolClient))),
     );
-    const name = prepared.nameFor(config.text, (client as unknown as { connection: object }).connection);
-    sent.named = name !== undefined;
+    const connection = (client as unknown as { connection: object }).connection;
+    const name = prepared.nameFor(config.text, connection);
+    const settingsName = prepared.nameFor(enterTenant.sql, connection);
+    sent.named = name !== undefined || settingsName !== undefined;
     let query: SettingsFirstQuery | undefined;
     try {
       const result = await new Promise<QueryResult>((resolve, reject) => {
         const callback = (error: Error | undefined, answer: QueryResult) => (error ? reject(error) : resolve(answer));
         // Object.assign, not a spread: on Node 20 a spread copy given a new key (callback) costs ~1 µs
         // (a new hidden class per call; see withKeys in src/tenancy/tenant-scope.ts).
-        query = new SettingsFirstQuery(Object.assign({}, config, { callback, name }), enterTenant);
+        query = new SettingsFirstQuery(Object.assign({}, config, { callback, name }), enterTenant, settingsName);
         client.query(query as never);
       });
       client.release();

@@ -352,17 +352,30 @@ if (testDatabaseKind === 'postgres')
       protocol.length = 0;
       parsed.length = 0;
       expect(await titlesOf(a)).toEqual(await expectedOf(a));
-      // The settings unnamed, the statement parsed under its name, bound by it, one Sync.
-      const [, , , parse] = protocol;
+      // The settings and the statement each parsed under its name and bound by it, one Sync.
+      const [settingsParse, , , parse] = protocol;
+      const settingsName = settingsParse?.slice('parse '.length) ?? '';
       const name = parse?.slice('parse '.length) ?? '';
+      expect(settingsName).toMatch(/^tenantgraph_[0-9a-f]{32}$/);
       expect(name).toMatch(/^tenantgraph_[0-9a-f]{32}$/);
-      expect(protocol).toEqual(['parse ', 'bind ', 'execute', `parse ${name}`, `bind ${name}`, 'describe', 'execute', 'sync']);
-      // The same text again — for another tenant — is only bound: the plan PostgreSQL cached holds
-      // no tenant (the settings and RLS's current_setting are read as it runs), so B gets B's rows.
+      expect(name).not.toBe(settingsName);
+      expect(protocol).toEqual([
+        `parse ${settingsName}`,
+        `bind ${settingsName}`,
+        'execute',
+        `parse ${name}`,
+        `bind ${name}`,
+        'describe',
+        'execute',
+        'sync',
+      ]);
+      // The same texts again — for another tenant — are only bound: neither plan PostgreSQL cached
+      // holds a tenant (the tenant is a value of the settings' Bind, and RLS's current_setting is
+      // read as the statement runs), so B gets B's rows.
       for (const tenant of [b, a]) {
         protocol.length = 0;
         expect(await titlesOf(tenant)).toEqual(await expectedOf(tenant));
-        expect(protocol).toEqual(['parse ', 'bind ', 'execute', `bind ${name}`, 'describe', 'execute', 'sync']);
+        expect(protocol).toEqual([`bind ${settingsName}`, 'execute', `bind ${name}`, 'describe', 'execute', 'sync']);
       }
       // And with the application's predicate gone, RLS alone still keeps A to A's rows through it.
       const bare = clientWithoutPredicates(a.id, named);
