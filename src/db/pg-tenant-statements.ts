@@ -78,7 +78,10 @@ class SettingsFirstQuery extends PgQuery {
   }
 
   override handleCommandComplete(message: unknown, connection: unknown): void {
-    if (!this.settingsPending) return super.handleCommandComplete(message, connection);
+    if (!this.settingsPending) {
+      super.handleCommandComplete(message, connection);
+      return;
+    }
     this.settingsPending = false;
     // Through: a named settings statement is prepared here from now on (pg keeps no record of
     // statements it did not send itself). Should the settings fail, the connection is discarded.
