@@ -95,7 +95,8 @@ class SettingsFirstQuery extends PgQuery {
  * tenant role, asked of `settings()` as the statement goes out — in one round trip and one implicit
  * transaction, with nothing left to send or hold afterwards (BEGIN … COMMIT needs two round trips
  * and keeps the connection until the second). The statement keeps its parameters, as Prisma sent
- * them. When `settings()` throws (no tenant bound) the statement is not sent.
+ * them. When `settings()` throws (no tenant bound) the statement is not sent. Both are kept
+ * prepared on the connection where `prepared` names them (SettingsFirstQuery).
  *
  * PrismaPg turns pg's rows into Prisma's (column types, parsers) and only takes a pg.Pool; the one
  * it gets here is a view of the real pool whose `query` puts the settings in front.
