@@ -2,7 +2,7 @@
 // See docs/benchmarks.md for what each workload means and the latest results.
 import { execFile, fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -82,8 +82,15 @@ const config = loadConfig({
   ALLOW_DEV_SIGNING_KEY: 'true',
   DATABASE_URL: databaseUrl,
 });
+/** The run's temporary folders, removed when it ends. */
+const temporary: string[] = [];
+const temporaryDir = async (prefix: string) => {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+};
 // Kept in a folder so that the PostGraphile peer's own process verifies the same tokens.
-const keyDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bench-key-'));
+const keyDir = await temporaryDir('tenantgraph-bench-key-');
 const devKey = await loadOrCreateDevSigningKey(keyDir);
 const verifier = createTokenVerifier({ ...config.jwt, devKey });
 const app = createApp({ config, database, logger: createLogger('silent'), verifier });
@@ -179,11 +186,13 @@ async function startPeerProcess(job: PeerJob) {
       const onMessage = (message: PeerMessage) => {
         const value = pick(message);
         if (value === undefined) return;
-        child.off('message', onMessage).off('exit', onExit);
+        child.off('message', onMessage).off('exit', onExit).off('error', onError);
         resolve(value);
       };
       const onExit = (code: number | null) => reject(new Error(`the PostGraphile peer's process ended (${code})`));
-      child.on('message', onMessage).once('exit', onExit);
+      // A fork that cannot start (or a message it cannot be sent) ends what waits on it, not the bench.
+      const onError = (error: Error) => reject(new Error(`the PostGraphile peer's process failed: ${error.message}`));
+      child.on('message', onMessage).once('exit', onExit).once('error', onError);
     });
   const url = await next((message) => ('url' in message ? message.url : undefined));
   return {
@@ -195,6 +204,7 @@ async function startPeerProcess(job: PeerJob) {
       return answer;
     },
     async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.send('close');
       await exited;
@@ -305,7 +315,7 @@ await removeBenchWrites(database);
 const run = promisify(execFile);
 /** The database's CPU so far, where this machine runs it (see Row.databaseCpuPerRequestMs). */
 const databaseCpuMs = databaseUrl && isLocalDatabase(databaseUrl) ? postgresCpuMs : () => undefined;
-const jobDir = await mkdtemp(join(tmpdir(), 'tenantgraph-bench-'));
+const jobDir = await temporaryDir('tenantgraph-bench-');
 async function drive(
   url: string,
   requests: LoadJob['requests'],
@@ -592,7 +602,11 @@ if (selected('abuse')) {
   // It stands for a server on another machine: it runs as the attackers do (their core, nice 19).
   const [sinkFile, ...sinkArgs] = [...attackerCommand, process.execPath, '--import', 'tsx', 'bench/refusing-sink.ts'];
   const sink = spawn(sinkFile as string, sinkArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const sinkUrl = await new Promise<string>((resolve) => sink.once('message', (url) => resolve(String(url))));
+  const sinkUrl = await new Promise<string>((resolve, reject) => {
+    sink.once('message', (url) => resolve(String(url)));
+    sink.on('error', (error) => reject(new Error(`the refusing process failed: ${error.message}`)));
+    sink.once('exit', (code) => reject(new Error(`the refusing process ended (${code})`)));
+  });
   if (abuseCores.split) await pin(process.pid, abuseCores.server);
   const attackers = {
     anonymous: () => flood(isolated.url, DURATION + 1, 2),
@@ -715,7 +729,7 @@ let poolerRow: { ratio: number; range: [number, number]; errors: number } | unde
 if (selected('pooler') && databaseUrl) {
   const upstream = new URL(databaseUrl);
   const bouncer = await startPrivatePgBouncer({ host: upstream.hostname, port: Number(upstream.port || 5432) });
-  const dataDir = await mkdtemp(join(tmpdir(), 'tenantgraph-pooler-'));
+  const dataDir = await temporaryDir('tenantgraph-pooler-');
   const key = await loadOrCreateDevSigningKey(dataDir);
   const servers = await Promise.all([
     startServerProcess({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir }),
@@ -774,7 +788,7 @@ const manyRows: ManyRow[] = [];
 const manyRss: { tenants: number; rssMb: number }[] = [];
 if (selected('many') && databaseUrl) {
   const smallTenants = await seedManyTenants(database, Math.max(...MANY_TENANTS));
-  const dataDir = await mkdtemp(join(tmpdir(), 'tenantgraph-many-'));
+  const dataDir = await temporaryDir('tenantgraph-many-');
   const serverKey = await loadOrCreateDevSigningKey(dataDir);
   const server = await startServerProcess({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir }, { inspect: true });
   const rssMb = async () => {
@@ -890,20 +904,25 @@ interface Delivered {
 async function withSockets<T>(job: SocketJob, work: (delivered: () => Delivered) => Promise<T>): Promise<T> {
   const child = fork('bench/socket-load.ts', { execArgv: ['--import', 'tsx'] });
   let delivered: Delivered = { received: 0, slowest: 0, ended: 0 };
-  const ready = new Promise<void>((resolve) =>
+  const ready = new Promise<void>((resolve, reject) => {
     child.on('message', (message: { ready?: boolean } & Partial<Delivered>) => {
       if (message.ready) resolve();
       if (message.received !== undefined) delivered = message as Delivered;
-    }),
-  );
+    });
+    // A socket process that cannot start, or ends before it is ready, fails this measure with a reason.
+    child.on('error', (error) => reject(new Error(`the socket process failed: ${error.message}`)));
+    child.once('exit', (code) => reject(new Error(`the socket process ended (${code})`)));
+  });
   child.send(job);
   await ready;
   try {
     return await work(() => delivered);
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.send('stop');
-    await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('stop');
+      await exited;
+    }
   }
 }
 
@@ -1229,3 +1248,4 @@ await baseline.close();
 if (AA && 'close' in isolated) await isolated.close();
 await app.stop(1_000);
 await database.close();
+await Promise.all(temporary.map((dir) => rm(dir, { recursive: true, force: true })));
