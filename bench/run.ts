@@ -65,9 +65,11 @@ if (selected('pooler') && databaseUrl) {
 }
 
 let statements = 0;
+/** Connections of the server's pool, and of the baseline's own (see `prepared` below). */
+const POOL_SIZE = 20;
 const database = await createDatabase(
   databaseUrl
-    ? { databaseUrl, poolSize: 20, onStatement: () => statements++ }
+    ? { databaseUrl, poolSize: POOL_SIZE, onStatement: () => statements++ }
     : { inMemory: true, onStatement: () => statements++ },
 );
 await prepareDatabase(database);
@@ -96,7 +98,7 @@ const verifier = createTokenVerifier({ ...config.jwt, devKey });
 const app = createApp({ config, database, logger: createLogger('silent'), verifier });
 // On PostgreSQL the baseline's statements are kept prepared too, as the server's (DATABASE_PREPARED_STATEMENTS
 // is on for a direct connection): a driver-level saving, not part of what isolation costs.
-const prepared = databaseUrl ? { databaseUrl, poolSize: 20, onStatement: () => statements++ } : undefined;
+const prepared = databaseUrl ? { databaseUrl, poolSize: POOL_SIZE, onStatement: () => statements++ } : undefined;
 const isolated = AA ? await startBaselineServer({ config, database, verifier, prepared }) : await app.start(0, '127.0.0.1');
 const baseline = await startBaselineServer({ config, database, verifier, prepared });
 const tokens = new Map<string, string>();

@@ -11,6 +11,7 @@ import { createDatabase } from './db/create-database.js';
 import { DatabaseInUseError } from './db/data-dir-lock.js';
 import { MigrationError } from './db/migrator.js';
 import { prepareDatabase } from './db/prepare-database.js';
+import { PREPARED_STATEMENTS_DISABLED } from './db/prepared-statements.js';
 import { listenForRegistryChanges, listenInProcess, notifyRegistryPayload } from './db/registry-notifications.js';
 import { waitForDatabase } from './db/wait-for-database.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -34,11 +35,7 @@ async function main(): Promise<void> {
           poolSize: config.databasePoolSize,
           preparedStatements: config.databasePreparedStatements,
           onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
-          onPreparedStatementsDisabled: (error) =>
-            logger.warn(
-              { err: error },
-              'a prepared statement was missing on its connection (a transaction pooler?): statements now go unnamed; set DATABASE_PREPARED_STATEMENTS=off behind this pooler',
-            ),
+          onPreparedStatementsDisabled: (error) => logger.warn({ err: error }, PREPARED_STATEMENTS_DISABLED),
         }
       : { dataDir: config.dataDir },
   ).catch((error: NodeJS.ErrnoException) => {

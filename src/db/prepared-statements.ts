@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * are parsed and planned once per connection instead of on every request. Planning is a good part
  * of a statement's cost under RLS: the bench's nested read, one joined statement behind its
  * settings, ran at 175–195 a second prepared against 152–167 unprepared (pgbench, one client), and
- * a point read's PostgreSQL CPU fell from 0.31 to 0.22 ms. PostGraphile does the same (an LRU of 100
+ * a point read's PostgreSQL CPU fell from 0.31 to 0.18 ms with it and its settings prepared. PostGraphile does the same (an LRU of 100
  * statements per connection).
  *
  * Bounded twice, because PostgreSQL keeps a prepared statement (and its cached plan) for the life of
@@ -76,6 +76,10 @@ export class PreparedStatements {
 export function statementName(sql: string): string {
   return `tenantgraph_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
 }
+
+/** What the server and the heavy-query worker log, once, when naming is turned off (onPreparedStatementsDisabled). */
+export const PREPARED_STATEMENTS_DISABLED =
+  'a prepared statement was missing on its connection (a transaction pooler?): statements now go unnamed; set DATABASE_PREPARED_STATEMENTS=off behind this pooler';
 
 /**
  * SQLSTATEs that say a named statement is not where its connection should have it: 26000, no such

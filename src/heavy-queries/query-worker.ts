@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type DocumentNode, type ExecutionResult, execute, GraphQLError, parse } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { createDatabase } from '../db/create-database.js';
+import { PREPARED_STATEMENTS_DISABLED } from '../db/prepared-statements.js';
 import { createTenantDbs, type TenantDb } from '../db/tenant-db.js';
 import { clientError } from '../errors/error-codes.js';
 import type { Loaders } from '../loaders/create-loaders.js';
@@ -33,11 +34,7 @@ const database = await createDatabase({
   poolSize: options.concurrency,
   preparedStatements: options.preparedStatements,
   onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
-  onPreparedStatementsDisabled: (error) =>
-    logger.warn(
-      { err: error },
-      'a prepared statement was missing on its connection (a transaction pooler?): statements now go unnamed',
-    ),
+  onPreparedStatementsDisabled: (error) => logger.warn({ err: error }, PREPARED_STATEMENTS_DISABLED),
 });
 const clients = createTenantDbs(database, { size: options.concurrency, waitMs: options.clientWaitMs });
 /** Parsed documents by text: the same few heavy documents tend to come again (bounded by entries; each is under MAX_TOKENS). */
