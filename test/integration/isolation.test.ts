@@ -120,9 +120,23 @@ describe('reads', () => {
     expect(JSON.stringify(byNodes.body)).not.toContain('tenant-b');
   });
 
-  it('members lists only tenant A’s members', async () => {
-    const { members } = dataOf(await sdkA.Members());
-    expect(members.map((member) => member.user.email).sort()).toEqual([a.owner.email, a.member.email, a.viewer.email].sort());
+  it('members pages through exactly tenant A’s members; a cursor of a tenant B membership answers like one of none', async () => {
+    const first = dataOf(await sdkA.Members({ first: 2 })).members;
+    expect(first.totalCount).toBe(3);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const rest = dataOf(await sdkA.Members({ first: 2, after: first.pageInfo.endCursor })).members;
+    expect(rest.pageInfo.hasNextPage).toBe(false);
+    expect([...first.nodes, ...rest.nodes].map((member) => member.user.email).sort()).toEqual(
+      [a.owner.email, a.member.email, a.viewer.email].sort(),
+    );
+
+    const theirs = await server.database.prisma.membership.findFirstOrThrow({ where: { tenantId: b.id }, select: { id: true } });
+    const cursorOf = (id: string) => Buffer.from(`GPC:S:${id}`).toString('base64');
+    const afterTheirs = await sdkA.Members({ after: cursorOf(theirs.id) });
+    const afterNobodys = await sdkA.Members({ after: cursorOf('00000000-0000-4000-8000-000000000000') });
+    expect(afterTheirs.ok).toBe(true);
+    expect(afterTheirs).toEqual(afterNobodys);
+    expect(JSON.stringify(afterTheirs)).not.toContain(b.owner.email);
   });
 
   it('project(id), task(id) and node(id) answer null for every kind of tenant B row, like for ids that never existed', async () => {

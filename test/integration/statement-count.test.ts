@@ -6,6 +6,7 @@ let server: TestServer;
 let token: string;
 let projectId: string;
 let taskIds: string[];
+let tenantId: string;
 
 beforeAll(async () => {
   // Registry answers stay warm for the whole file: a refresh between two requests of a comparison
@@ -16,6 +17,7 @@ beforeAll(async () => {
   token = await server.token(tenant.owner.id, tenant.slug);
   projectId = tenant.projectIds[0] ?? '';
   taskIds = tenant.taskIds;
+  tenantId = tenant.id;
 });
 afterAll(() => server?.close());
 
@@ -88,6 +90,24 @@ describe('SQL statements per request', () => {
       user: { name: expect.stringContaining('OWNER of stmt') },
       tenant: { slug: 'stmt', plan: 'free' },
     });
+  });
+
+  it('a page of members is one statement with its LIMIT, users joined, however many members the tenant has', async () => {
+    await server.database.sql.query(
+      `WITH made AS (
+         INSERT INTO users (email, name) SELECT 'crowd-' || n || '@stmt.test', 'Crowd ' || n FROM generate_series(1, 500) AS n
+         RETURNING id)
+       INSERT INTO memberships (tenant_id, user_id, role) SELECT $1::uuid, id, 'VIEWER' FROM made`,
+      [tenantId],
+    );
+    const page = '{ members(first: 2) { totalCount nodes { role user { name } } } }';
+    const statements = (await statementsFor(page)).filter((sql) => !sql.includes('set_config'));
+    // The page and its count: no statement loads every membership.
+    expect(statements).toHaveLength(2);
+    expect(statements.find((sql) => sql.includes('JSONB_BUILD_OBJECT'))).toMatch(/FROM "public"."memberships"[\s\S]*LIMIT \$\d+/);
+    const { body } = await server.request<{ members: { totalCount: number; nodes: unknown[] } }>(page, { token });
+    expect(body.data?.members.totalCount).toBe(503);
+    expect(body.data?.members.nodes).toHaveLength(2);
   });
 
   it('createTask is one statement: the insert itself checks the project (foreign key, archived trigger)', async () => {

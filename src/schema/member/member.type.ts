@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { CURSOR } from '../shared/cursor.js';
 import { RoleEnum } from '../shared/enums.js';
 
 builder.prismaObject('Membership', {
@@ -12,10 +13,14 @@ builder.prismaObject('Membership', {
 });
 
 builder.queryField('members', (t) =>
-  t.prismaField({
-    type: ['Membership'],
+  // A page at a time, like every list: a tenant with a hundred thousand members must not be able to
+  // make one answer (and this server's memory) that large.
+  t.prismaConnection({
+    type: 'Membership',
+    cursor: CURSOR,
     description: 'Everyone in the viewer’s tenant, oldest membership first.',
+    totalCount: (_connection, _args, context) => context.db.membership.count(),
     resolve: (query, _root, _args, context) =>
-      context.db.membership.findMany({ ...query, orderBy: [{ createdAt: 'asc' }, { userId: 'asc' }] }),
+      context.db.membership.findMany({ ...query, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
   }),
 );

@@ -3,7 +3,8 @@ import { getDatamodel } from '../../generated/pothos-types.js';
 import { canonicalUuid, isUuid } from '../../tenancy/resolve-tenant.js';
 
 /**
- * What every connection of this schema pages by: the row's id, a UUID. Pothos writes such a cursor
+ * What every connection of this schema pages by: the row's id, a UUID — its key, or for a row keyed
+ * otherwise (a membership: tenant and user) a unique id of its own. Pothos writes such a cursor
  * as base64 of `GPC:S:<uuid>`; the argument guard (argument-guard.ts) accepts nothing else.
  */
 export const CURSOR = 'id' as const;
@@ -28,10 +29,10 @@ export function isCursor(cursor: string): boolean {
   );
 }
 
-/** Refuses, when the schema is built, a connection over a model whose CURSOR is not a string id. */
+/** Refuses, when the schema is built, a connection over a model whose CURSOR is not a unique string id. */
 export function assertPagesByUuid(model: string): void {
   const field = getDatamodel().datamodel.models[model]?.fields.find((candidate) => candidate.name === CURSOR);
-  if (!field?.isId || field.type !== 'String') {
+  if (!(field?.isId || field?.isUnique) || field.type !== 'String') {
     throw new Error(`connection over ${model}: its cursor ${CURSOR} is not a UUID id; teach isCursor its shape`);
   }
 }
