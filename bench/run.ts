@@ -35,7 +35,14 @@ import { BENCH_WRITE_TITLE, type BenchTenant, removeBenchWrites, seedBenchData, 
 import type { SocketJob } from './socket-load.js';
 
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 3);
+/**
+ * Rounds per workload. A light workload's single 3-s run strays by ±10–15% on these machines, and
+ * the median of five such rounds still moved by ~5 points between back-to-back runs — more than the
+ * gap the isolation target draws: the light workloads (viewer, point reads, writes; ~1 ms a request)
+ * run nine rounds, the heavy ones (nested, mixed) five. BENCH_ROUNDS sets both.
+ */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const LIGHT_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const databaseUrl = process.env.DATABASE_URL;
 /**
@@ -159,6 +166,8 @@ interface Workload {
   durationSeconds?: number;
   /** Run once the workload is measured (the writes workload puts the data set back). */
   after?: () => Promise<void>;
+  /** Rounds of each comparison (ROUNDS unless said). */
+  rounds?: number;
 }
 
 const nestedWorkload: Workload = {
@@ -168,10 +177,19 @@ const nestedWorkload: Workload = {
   durationSeconds: DURATION * 2,
 };
 const workloads: Workload[] = [
-  { name: '1 viewer (context only)', operations: tenants.map((caller): Operation => ({ kind: 'viewer', caller })) },
+  {
+    name: '1 viewer (context only)',
+    operations: tenants.map((caller): Operation => ({ kind: 'viewer', caller })),
+    rounds: LIGHT_ROUNDS,
+  },
   nestedWorkload,
-  { name: '3 point reads (¼ foreign ids)', operations: pointReads(500) },
-  { name: '4 writes (create + update)', operations: writes(500), after: () => removeBenchWrites(database) },
+  { name: '3 point reads (¼ foreign ids)', operations: pointReads(500), rounds: LIGHT_ROUNDS },
+  {
+    name: '4 writes (create + update)',
+    operations: writes(500),
+    after: () => removeBenchWrites(database),
+    rounds: LIGHT_ROUNDS,
+  },
   { name: '5 mixed, one noisy tenant', operations: mixed(500) },
 ];
 
@@ -370,8 +388,8 @@ interface Row {
 /**
  * Whichever server is measured first in a workload comes out slower on these machines (viewer:
  * 0.5× one way round, 1.5× the other, for the same work), and the machine's speed drifts by ±15%
- * over minutes. So after all are warmed, each workload runs ROUNDS rounds of baseline,
- * tenantgraph, tenantgraph, baseline — and where the PostGraphile peer runs it, then ROUNDS rounds of
+ * over minutes. So after all are warmed, each workload runs its rounds (ROUNDS, LIGHT_ROUNDS) of baseline,
+ * tenantgraph, tenantgraph, baseline — and where the PostGraphile peer runs it, then as many rounds of
  * tenantgraph, peer, peer, tenantgraph; a round's ratio compares its two runs per server, and the
  * reported ratio is the median round's (with the range beside it). In such a sequence each of the
  * two servers follows itself once and the other once per round. A run also depends on what ran
@@ -423,7 +441,7 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
   const ours: Served = ['tenantgraph', isolated.url, requests];
   const theirs: Served | undefined = peer && peerRequests ? [PEER, peer.url, peerRequests] : undefined;
   const servers: Served[] = [plain, ours, ...(theirs ? [theirs] : [])];
-  // Each pair measured in its own ROUNDS rounds of A, B, B, A: isolation (baseline against
+  // Each pair measured in its own rounds of A, B, B, A: isolation (baseline against
   // tenantgraph), then the peer's (tenantgraph against PostGraphile).
   const pairs: [Served, Served][] = [[plain, ours], ...(theirs ? [[ours, theirs] as [Served, Served]] : [])];
   for (const [, url, sent] of servers) await drive(url, sent, 2, connections); // warm-up: JIT, pools, caches
@@ -432,7 +450,7 @@ for (const workload of workloads.filter((candidate) => selected(candidate.name))
   const cpuRoundRatios: number[] = [];
   const peerRoundRatios: number[] = [];
   for (const pair of pairs) {
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < (workload.rounds ?? ROUNDS); round++) {
       /** Each server's two runs in this round: req/s summed, CPU and requests summed. */
       const inPair = new Map<string, { requestsPerSecond: number; cpuMs: number; requests: number }>();
       for (const [server, url, sent] of [...pair, ...[...pair].reverse()]) {
@@ -1141,7 +1159,7 @@ function ratioCells(ratio?: number, range?: [number, number]) {
 /** The HTTP workloads' table. */
 function httpTable(): string[] {
   return [
-    `| workload | server | req/s | p50 ms | p99 ms | SQL/request | server CPU ms/request | PostgreSQL CPU ms/request | vs baseline (median of ${ROUNDS} rounds) | rounds' range | CPU vs baseline: requests per CPU second (median round) | rounds' range | vs PostGraphile 5 (median of ${ROUNDS} rounds) | rounds' range |`,
+    `| workload | server | req/s | p50 ms | p99 ms | SQL/request | server CPU ms/request | PostgreSQL CPU ms/request | vs baseline (median round) | rounds' range | CPU vs baseline: requests per CPU second (median round) | rounds' range | vs PostGraphile 5 (median round) | rounds' range |`,
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (row) =>
@@ -1232,7 +1250,7 @@ if (documentMemory) {
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const header = [
   `Run ${new Date().toISOString()} on ${machine}.`,
-  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement (nested read: ${nestedWorkload.durationSeconds} s, sent to tenantgraph as \`${NESTED_SHAPE}\`), ${ROUNDS} rounds per workload of baseline, tenantgraph, tenantgraph, baseline${peer ? ' (then as many of tenantgraph, PostGraphile 5, PostGraphile 5, tenantgraph on workloads 2–5)' : ''} (req/s and latencies: mean of all runs; ratios: median round); ${CONNECTIONS} connections (nested read: ${nestedWorkload.connections}), load from a separate process${peer ? ', PostGraphile 5 in a process of its own' : ''}.`,
+  `Database: ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite (in-process: numbers are not comparable to a server)'}; ${DURATION} s per measurement (nested read: ${nestedWorkload.durationSeconds} s, sent to tenantgraph as \`${NESTED_SHAPE}\`), ${LIGHT_ROUNDS} rounds (workloads 1, 3, 4; ${ROUNDS} on 2 and 5) of baseline, tenantgraph, tenantgraph, baseline${peer ? ' (then as many of tenantgraph, PostGraphile 5, PostGraphile 5, tenantgraph on workloads 2–5)' : ''} (req/s and latencies: mean of all runs; ratios: median round); ${CONNECTIONS} connections (nested read: ${nestedWorkload.connections}), load from a separate process${peer ? ', PostGraphile 5 in a process of its own' : ''}.`,
   `Data: ${tenants.map((t) => `${t.slug} ${t.projectIds.length} projects`).join(', ')}; 20 tasks per project, a comment per task.`,
 ];
 const report = [...header, '', ...lines, '', ...micro].join('\n');
