@@ -34,9 +34,14 @@ const Viewer = builder.objectRef<{ userId: string; role: string }>('Viewer').imp
     // frequent query of a client then costs no SQL at all. The types expose no relations.
     user: t.prismaField({
       type: 'User',
-      resolve: async (_query, viewer, _args, context) => {
+      resolve: async (query, viewer, _args, context) => {
+        // The registry's profile answers the fields it holds; a selection wanting a column it lacks
+        // (a field added to User later) goes to the loader's full row instead.
         const cached = context.profile?.user;
-        if (cached) return { id: viewer.userId, ...cached } as User;
+        const wanted = Object.keys(query.select ?? {});
+        if (cached && wanted.every((field) => field === 'id' || field in cached)) {
+          return { id: viewer.userId, ...cached } as User;
+        }
         const user = await context.loaders.userById.load(viewer.userId);
         if (!user) throw notFound();
         return user;
