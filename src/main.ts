@@ -116,7 +116,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `\ntenantgraph: GraphiQL at ${url} (already holding the first token)\n` +
           `Demo bearer tokens (valid 7 days, development key):\n${tokens.join('\n')}\n` +
-          `Try:\n  curl -s ${url} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" -d '{"query":"{ viewer { user { name } tenant { slug } role } }"}'\n\n`,
+          `Try (as the first of them):\n  TOKEN=${graphiqlToken}\n  curl -s ${url} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" -d '{"query":"{ viewer { user { name } tenant { slug } role } }"}'\n\n`,
       );
     }
 
