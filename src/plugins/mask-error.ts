@@ -68,7 +68,7 @@ function maskWith(logger: Logger) {
           const fields = (isGraphQLError(original) ? original : error).extensions?.fields;
           logger.info({ requestId, path: error.path, fields }, 'bad user input');
         }
-        return error;
+        return withoutParserDetail(error, requestId, logger);
       }
     }
     // Pothos refuses malformed cursors, page sizes and global ids with its own validation error
@@ -109,6 +109,25 @@ function maskWith(logger: Logger) {
     logger.error({ requestId, tenantId: origin?.tenantId, err: original, path: error.path }, 'unexpected error in a resolver');
     return coded(error, 'INTERNAL_SERVER_ERROR');
   };
+}
+
+/**
+ * Yoga's own refusals of a request (a body that is not JSON, say) carry the parser's error in
+ * `extensions.originalError` — its class and message, which echoes the body back. The code and the
+ * message stay; the parser's words go to the log. Yoga read that field to answer such a request
+ * 400 rather than the 200 an `application/json` client gets for a GraphQL error (its `http.spec`
+ * flag): without it, the status is kept by saying so.
+ */
+function withoutParserDetail(error: GraphQLError, requestId: string | undefined, logger: Logger): GraphQLError {
+  const { originalError, http, ...extensions } = error.extensions ?? {};
+  if (originalError === undefined) return error;
+  logger.info({ requestId, code: extensions.code, reason: originalError }, 'bad request');
+  const status = (http as { status?: number } | undefined)?.status ?? 400;
+  return createGraphQLError(error.message, {
+    nodes: error.nodes,
+    path: error.path,
+    extensions: { ...extensions, http: { status } },
+  });
 }
 
 // By name, not instanceof: graphql ships as both CommonJS and ESM, and a plugin may load the other copy.

@@ -111,6 +111,25 @@ describe('batched requests', () => {
   });
 });
 
+describe('a body that is not JSON', () => {
+  it("is refused with a generic message and code, not the parser's words or the body echoed back", async () => {
+    await server.request('{ viewer { role } }', { token });
+    const before = server.database.statements.length;
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{"query":"{ viewer { secret-looking-text ',
+    });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } }],
+    });
+    expect(text).not.toContain('secret-looking-text');
+    expect(server.database.statements.slice(before)).toEqual([]);
+  });
+});
+
 describe('a browser app', () => {
   it('may read the request id of a cross-origin response (Access-Control-Expose-Headers)', async () => {
     const response = await fetch(server.url, {
