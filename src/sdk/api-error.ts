@@ -14,6 +14,8 @@ export type ApiErrorCode =
   | 'SUBSCRIBER_TOO_SLOW'
   /** The server is shutting down: try again. */
   | 'UNAVAILABLE'
+  /** The operation would cost more than the server's limit (page sizes multiply): ask for less. */
+  | 'COST_LIMIT_EXCEEDED'
   /** The websocket closed for a reason other than the ones above (server shutdown: 1001). */
   | 'CONNECTION_CLOSED'
   /** Anything the server sent without one of the codes above (a GraphQL validation error, say). */
@@ -44,6 +46,7 @@ const KNOWN_CODES = new Set<ApiErrorCode>([
   'PERSISTED_QUERY_NOT_FOUND',
   'SUBSCRIBER_TOO_SLOW',
   'UNAVAILABLE',
+  'COST_LIMIT_EXCEEDED',
 ]);
 
 interface GraphQLErrorLike {

@@ -58,7 +58,19 @@ function errorFromFailure(failure: unknown): ApiError {
       closeCode: failure.code,
     };
   }
-  return { code: 'CONNECTION_CLOSED', message: 'The connection failed', status: 0, fields: [] };
+  const cause = failure instanceof Error ? `: ${failure.message}` : '';
+  return { code: 'CONNECTION_CLOSED', message: `The connection failed${cause}`, status: 0, fields: [] };
+}
+
+/** The WebSocket class to use: the one given, the global one (Node 22+, browsers), else `ws`. */
+async function webSocketClass(given: unknown): Promise<unknown> {
+  if (given) return given;
+  if (globalThis.WebSocket) return globalThis.WebSocket;
+  try {
+    return (await import('ws')).default;
+  } catch {
+    throw new Error('this runtime has no WebSocket: install the ws package (npm install ws) or pass webSocketImpl');
+  }
 }
 
 /**
@@ -72,7 +84,7 @@ export function createSubscriptions(options: WebSocketOptions) {
     client ??= (async () =>
       createWsClient({
         url: options.url.replace(/^http/, 'ws'),
-        webSocketImpl: options.webSocketImpl ?? globalThis.WebSocket ?? (await import('ws')).default,
+        webSocketImpl: await webSocketClass(options.webSocketImpl),
         connectionParams: {
           ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
           ...(options.tenantId ? { 'X-Tenant-ID': options.tenantId } : {}),

@@ -3,13 +3,21 @@ import { generate } from '@graphql-codegen/cli';
 import { buildSchema, Kind, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import config from '../../../codegen.js';
+import { ErrorCode } from '../../../src/errors/error-codes.js';
 import { printedSchema, SCHEMA_FILE } from '../../../src/schema/printed-schema.js';
+import { errorFromGraphQL } from '../../../src/sdk/api-error.js';
 
 // The schema is a reviewed contract: every API change must show up as a diff of checked-in files.
 
 describe('the API contract', () => {
   it('schema/schema.graphql is the printed schema (run npm run schema:print)', async () => {
     expect(await readFile(SCHEMA_FILE, 'utf8')).toBe(printedSchema());
+  });
+
+  it('the SDK knows every code the server may answer with (none arrives as UNKNOWN)', () => {
+    for (const code of Object.keys(ErrorCode)) {
+      expect(errorFromGraphQL([{ message: 'm', extensions: { code } }], ErrorCode[code as ErrorCode]).code, code).toBe(code);
+    }
   });
 
   it('src/sdk/generated.ts is what codegen makes of it (run npm run codegen)', async () => {
