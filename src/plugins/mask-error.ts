@@ -116,17 +116,17 @@ function maskWith(logger: Logger) {
  * `extensions.originalError` — its class and message, which echoes the body back. The code and the
  * message stay; the parser's words go to the log. Yoga read that field to answer such a request
  * 400 rather than the 200 an `application/json` client gets for a GraphQL error (its `http.spec`
- * flag): without it, the status is kept by saying so.
+ * flag): without it, the status holds for every client once the flag is gone.
  */
 function withoutParserDetail(error: GraphQLError, requestId: string | undefined, logger: Logger): GraphQLError {
   const { originalError, http, ...extensions } = error.extensions ?? {};
   if (originalError === undefined) return error;
   logger.info({ requestId, code: extensions.code, reason: originalError }, 'bad request');
-  const status = (http as { status?: number } | undefined)?.status ?? 400;
+  const { spec: _spec, ...httpInit } = (http ?? {}) as { spec?: boolean; status?: number };
   return createGraphQLError(error.message, {
     nodes: error.nodes,
     path: error.path,
-    extensions: { ...extensions, http: { status } },
+    extensions: { ...extensions, http: { status: 400, ...httpInit } },
   });
 }
 
