@@ -241,12 +241,38 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * Says what a setting must be in an operator's words ("PORT: must be a number, not "http"")
+ * rather than the schema library's ("Invalid input: expected number, received NaN"). The value is
+ * quoted back only for numbers and choices: a malformed URL may hold a password.
+ */
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const given = env[String(issue.path[0])];
+  const not = given === undefined ? '' : `, not ${JSON.stringify(given.length > 40 ? `${given.slice(0, 40)}…` : given)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.expected === 'int') return `must be a whole number${not}`;
+      if (issue.expected === 'number') return `must be a number${not}`;
+      return issue.message;
+    case 'too_small':
+      if (issue.origin !== 'number') return issue.message;
+      return `must be ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}${not}`;
+    case 'too_big':
+      if (issue.origin !== 'number') return issue.message;
+      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}${not}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((value) => String(value)).join(', ')}${not}`;
+    default:
+      return issue.message;
+  }
+}
+
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const blankAsUnset = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = environment.safeParse(blankAsUnset);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${describeIssue(issue, blankAsUnset)}`);
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   // One form or the other: a JWKS or issuer given beside the list would be silently ignored.

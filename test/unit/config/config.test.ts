@@ -174,4 +174,27 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_SIGNING_KEY: '1', CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
     expect(() => loadConfig({ CORS_ORIGINS: 'app.example' })).toThrow(/CORS_ORIGINS/);
   });
+
+  it('says what a bad number or choice must be, in words, quoting the value back', () => {
+    const message = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(message({ PORT: 'http' })).toBe('invalid configuration:\n  PORT: must be a number, not "http"');
+    expect(message({ PORT: '80.5' })).toBe('invalid configuration:\n  PORT: must be a whole number, not "80.5"');
+    expect(message({ PORT: '70000', DATABASE_POOL_SIZE: '0' })).toBe(
+      'invalid configuration:\n  PORT: must be at most 65535, not "70000"\n  DATABASE_POOL_SIZE: must be at least 1, not "0"',
+    );
+    expect(message({ HEAVY_QUERY_SHARE: '0' })).toBe('invalid configuration:\n  HEAVY_QUERY_SHARE: must be more than 0, not "0"');
+    expect(message({ LOG_LEVEL: 'loud' })).toBe(
+      'invalid configuration:\n  LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, not "loud"',
+    );
+    // A URL is never quoted back: it may hold a password.
+    expect(message({ DATABASE_URL: 'mysql://u:secret@h/db' })).not.toContain('secret');
+  });
 });
