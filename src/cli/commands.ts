@@ -48,7 +48,18 @@ async function devToken(config: Config, userId: string, tenantSlug: string, ttl:
   return issueDevToken(key, { ...config.jwt, userId, tenant: tenantSlug, ttl });
 }
 
+/**
+ * Production without JWT_JWKS_URL, JWT_ISSUERS or ALLOW_DEV_SIGNING_KEY: the servers would not
+ * start, so there is no issuer for a token or an identity — and the development key is trusted by none.
+ */
+const NO_ISSUER =
+  'NODE_ENV=production and no issuer is configured: give the CLI the servers’ JWT_JWKS_URL and JWT_ISSUER ' +
+  '(or JWT_ISSUERS), or ALLOW_DEV_SIGNING_KEY=true if they trust the development key';
+
+const withoutIssuer = (config: Config) => usesDevSigner(config.jwt) && !config.devSigningKey;
+
 function checkTokenSettings(config: Config, ttl: string): void {
+  if (withoutIssuer(config)) throw new AdminError(`no token: ${NO_ISSUER}`);
   if (!usesDevSigner(config.jwt)) {
     const setting = config.jwt.issuers
       ? 'JWT_ISSUERS is set: tokens come from those issuers'
@@ -80,12 +91,12 @@ export const COMMANDS: Record<string, Command> = {
       `created tenant ${tenant.slug}\n  id:     ${tenant.id}\n  name:   ${tenant.name}\n  plan:   ${tenant.plan}\n  status: ${tenant.status}`,
     );
   },
-  'tenant bootstrap': async (args, { config, database, flags, out }) => {
+  'tenant bootstrap': async (args, { config, database, flags, out, err }) => {
     const usage = 'tenant bootstrap <slug> --owner <email> [--name <name>] [--plan <plan>] [--ttl <duration>]';
     const [slug] = need(args, 1, usage);
     if (!flags.owner) throw new AdminError(`usage: ${usage}`);
     const ttl = flags.ttl ?? '1h';
-    const tokens = usesDevSigner(config.jwt);
+    const tokens = config.devSigningKey;
     if (tokens) checkTokenSettings(config, ttl);
     const { tenant, owner, ownerCreated } = await bootstrapTenant(database.prisma, {
       slug: slug ?? '',
@@ -97,6 +108,7 @@ export const COMMANDS: Record<string, Command> = {
     out(`${ownerCreated ? 'created user' : 'existing user'} ${owner.email} (${owner.id}) is its OWNER`);
     // With an external issuer the owner signs in there; the tenant and membership are what it needs.
     if (tokens) out(`token (${ttl}):\n${await devToken(config, owner.id, tenant.slug, ttl)}`);
+    else if (withoutIssuer(config)) err(`note: no token printed: ${NO_ISSUER}`);
   },
   'tenant suspend': tenantStatus('SUSPENDED'),
   'tenant activate': tenantStatus('ACTIVE'),
@@ -125,7 +137,7 @@ export const COMMANDS: Record<string, Command> = {
     if (identity) await notify({ issuer: identity.issuer, subject: identity.subject });
     out(`${user.created ? 'created' : 'updated'} user ${user.email}\n  id:       ${user.id}\n  name:     ${user.name}`);
     if (identity) out(`  identity: ${identity.subject} of ${identity.issuer}`);
-    else if (usesDevSigner(config.jwt)) out(`  (the id is the sub of this server's development tokens)`);
+    else if (config.devSigningKey) out(`  (the id is the sub of this server's development tokens)`);
     else out('  no identity yet: tokens name no one until one is added with --subject');
   },
   'member add': async (args, { database, flags, notify, out }) => {
@@ -184,6 +196,7 @@ export const COMMANDS: Record<string, Command> = {
 
 /** The issuer an identity belongs to when --issuer is not given: the one configured, if only one is. */
 function defaultIssuer(config: CommandContext['config']): string {
+  if (withoutIssuer(config)) throw new AdminError(`--issuer is needed: ${NO_ISSUER}`);
   const listed = config.jwt.issuers;
   if (!listed) return config.jwt.issuer;
   if (listed.length === 1 && listed[0]) return listed[0].issuer;

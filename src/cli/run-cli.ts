@@ -50,7 +50,7 @@ export async function runCli(
     return 1;
   }
   try {
-    const config = loadConfig();
+    const config = loadConfig(process.env, 'admin');
     // A few rounds at most: the database may change hands between the look and the open.
     for (let attempt = 0; attempt < 3; attempt++) {
       if (!config.databaseUrl && (await lockHolder(config.dataDir)) !== undefined) {

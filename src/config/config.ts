@@ -62,6 +62,7 @@ export interface Config {
   /**
    * Trust a signing key kept in `dataDir` when no JWKS is configured. Always in development; in
    * production only when asked for (ALLOW_DEV_SIGNING_KEY), since each replica would make its own.
+   * False with a JWKS, and for the admin CLI in production when it was not asked for.
    */
   devSigningKey: boolean;
   /** Seed demo tenants into an empty database (never in production). */
@@ -267,8 +268,12 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   }
 }
 
-/** Parses the environment; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Parses the environment; throws a ConfigError naming every bad variable. `admin`: for the CLI, which
+ * verifies no token — in production it runs without an issuer, and refuses only the commands that
+ * need one (src/cli/commands.ts), where a server would not start.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, purpose: 'server' | 'admin' = 'server'): Config {
   const blankAsUnset = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = environment.safeParse(blankAsUnset);
   if (!parsed.success) {
@@ -291,7 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
-  const refusals = productionRefusals(e, production);
+  const refusals = productionRefusals(e, production, purpose);
   if (refusals.length > 0) throw new ConfigError(`invalid configuration:\n${refusals.map((line) => `  ${line}`).join('\n')}`);
   return {
     port: e.PORT,
@@ -325,7 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     production,
     // Production refused it above unless ALLOW_DEV_SIGNING_KEY said otherwise.
-    devSigningKey: signsOwnTokens(e),
+    devSigningKey: signsOwnTokens(e) && (!production || e.ALLOW_DEV_SIGNING_KEY),
     // Demo data only ever goes into the embedded database unless asked for explicitly, and never in production.
     seedDemo: !production && (e.SEED_DEMO ?? e.DATABASE_URL === undefined),
     // In production a PostgreSQL database is migrated by its owner (npm run migrate), not by the
@@ -365,10 +370,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * What production refuses rather than quietly defaulting to: trusting a key it made itself (a
  * different one per replica, which anyone with the data folder can sign with), and demo data.
  */
-function productionRefusals(e: z.infer<typeof environment>, production: boolean): string[] {
+function productionRefusals(e: z.infer<typeof environment>, production: boolean, purpose: 'server' | 'admin'): string[] {
   if (!production) return [];
   const refusals: string[] = [];
-  if (signsOwnTokens(e) && !e.ALLOW_DEV_SIGNING_KEY) {
+  if (purpose === 'server' && signsOwnTokens(e) && !e.ALLOW_DEV_SIGNING_KEY) {
     refusals.push(
       'JWT_JWKS_URL: required when NODE_ENV=production (your identity provider; or JWT_ISSUERS, each with its jwksUrl); ALLOW_DEV_SIGNING_KEY=true trusts a local key instead',
     );

@@ -325,6 +325,34 @@ describe('npm run cli', () => {
     expect((await cli('tenant', 'activate', 'cli-co')).out).toMatch(/is now ACTIVE$/);
   });
 
+  it('in production without an issuer: runs what needs none, refuses what does, and says what to set', async () => {
+    const saved = { ...process.env };
+    process.env.NODE_ENV = 'production';
+    for (const name of ['JWT_JWKS_URL', 'JWT_ISSUERS', 'JWT_ISSUER', 'ALLOW_DEV_SIGNING_KEY']) delete process.env[name];
+    try {
+      expect(await cli('tenant', 'create', 'prod-co')).toMatchObject({ code: 0, err: '' });
+      expect((await cli('tenant', 'list')).out).toMatch(/^prod-co\t/m);
+      const boot = await cli('tenant', 'bootstrap', 'prod-two', '--owner', 'owner@prod.test');
+      expect(boot.code).toBe(0);
+      expect(boot.out).not.toMatch(/token/);
+      expect(boot.err).toMatch(/^note: no token printed: NODE_ENV=production and no issuer is configured: .*JWT_JWKS_URL/);
+      const token = await cli('token', 'issue', '--user', 'owner@prod.test', '--tenant', 'prod-two');
+      expect(token).toMatchObject({ code: 1, out: '' });
+      expect(token.err).toMatch(/^no token: NODE_ENV=production and no issuer is configured: .*ALLOW_DEV_SIGNING_KEY=true/);
+      const identity = await cli('user', 'add', 'owner@prod.test', '--subject', 'auth0|1');
+      expect(identity.code).toBe(1);
+      expect(identity.err).toMatch(/^--issuer is needed: NODE_ENV=production/);
+      expect(await cli('user', 'add', 'owner@prod.test', '--subject', 'auth0|1', '--issuer', 'https://idp.test/')).toMatchObject({
+        code: 0,
+      });
+      // Asked for, the development key signs as in development.
+      process.env.ALLOW_DEV_SIGNING_KEY = 'true';
+      expect((await cli('token', 'issue', '--user', 'owner@prod.test', '--tenant', 'prod-two')).out).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+    } finally {
+      process.env = saved;
+    }
+  });
+
   // Each database has its own concurrency story; only the one under test is specified here.
   if (!process.env.TEST_DATABASE_URL)
     it('says clearly when the embedded database is held by a process that answers no admin commands', async () => {
