@@ -347,7 +347,9 @@ describe('npm run cli', () => {
       });
       // Asked for, the development key signs as in development.
       process.env.ALLOW_DEV_SIGNING_KEY = 'true';
-      expect((await cli('token', 'issue', '--user', 'owner@prod.test', '--tenant', 'prod-two')).out).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+      expect((await cli('token', 'issue', '--user', 'owner@prod.test', '--tenant', 'prod-two')).out).toMatch(
+        /^ey[\w-]+\.[\w-]+\.[\w-]+$/,
+      );
     } finally {
       process.env = saved;
     }
