@@ -1,4 +1,4 @@
-import { type GraphQLError, getOperationAST } from 'graphql';
+import { type DocumentNode, type GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../observability/logger.js';
 import { currentRequestId } from '../observability/request-scope.js';
@@ -11,7 +11,8 @@ const LOGGED_ERRORS = 5;
 const LOGGED_ERROR_CHARS = 200;
 
 /**
- * One log line per operation: request id, tenant, user, operation name, duration, error count.
+ * One log line per operation: request id, tenant, user, operation name, duration, error count; a
+ * subscription gets one when it starts and one when it ends.
  * A document that does not parse or validate never reaches execution: it gets one line of its own,
  * at info like any client mistake ("bad user input"), with the request id, the phase, the errors
  * (the first few, capped) and the start of the document (capped: a client may send 100 KB).
@@ -57,24 +58,53 @@ export function useOperationLog(logger: Logger): Plugin<GraphQLContext> {
     },
     onExecute({ args }) {
       const started = performance.now();
-      const { tenant } = args.contextValue as GraphQLContext;
       return {
         onExecuteDone({ result }) {
           const errors = 'errors' in result && Array.isArray(result.errors) ? result.errors.length : 0;
-          logger.info(
-            {
-              requestId: tenant.requestId,
-              tenantId: tenant.tenantId,
-              userId: tenant.userId,
-              operationName: getOperationAST(args.document, args.operationName)?.name?.value ?? null,
-              durationMs: Math.round((performance.now() - started) * 100) / 100,
-              errors,
-            },
-            'graphql operation',
-          );
+          logger.info({ ...operation(args, started), errors }, 'graphql operation');
         },
       };
     },
+    // A subscription (websocket or SSE) gets a line when it starts and one when it ends, with how
+    // long it lasted and how many events it sent: it may last hours, so one line at its end alone
+    // would leave it unseen while it runs.
+    onSubscribe({ args }) {
+      const started = performance.now();
+      return {
+        onSubscribeResult({ result }) {
+          if (!(Symbol.asyncIterator in result)) {
+            // Refused before it started (its arguments, its slots): one line, like an operation.
+            const errors = Array.isArray(result.errors) ? result.errors.length : 0;
+            logger.info({ ...operation(args, started), errors }, 'graphql subscription refused');
+            return;
+          }
+          logger.info(operation(args, started), 'graphql subscription started');
+          let events = 0;
+          let errors = 0;
+          return {
+            onNext({ result: event }) {
+              events++;
+              if (Array.isArray(event.errors)) errors += event.errors.length;
+            },
+            onEnd() {
+              logger.info({ ...operation(args, started), events, errors }, 'graphql subscription ended');
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
+/** What a log line says of an operation: who ran which, and for how long so far. */
+function operation(args: { contextValue: unknown; document: DocumentNode; operationName?: string | null }, started: number) {
+  const { tenant } = args.contextValue as GraphQLContext;
+  return {
+    requestId: tenant.requestId,
+    tenantId: tenant.tenantId,
+    userId: tenant.userId,
+    operationName: getOperationAST(args.document, args.operationName)?.name?.value ?? null,
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
   };
 }
 

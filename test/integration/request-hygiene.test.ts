@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient as createSdk } from '../../src/sdk/index.js';
 import { capturedLogs } from '../helpers/captured-logs.js';
 import { createTenantFixture, type TenantFixture } from '../helpers/fixtures.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { subscribe, waitFor } from '../helpers/subscriber.js';
+import { globalId, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
 let a: TenantFixture;
@@ -81,6 +83,49 @@ describe('logs', () => {
     expect(line).toMatchObject({ tenantId: a.id, userId: a.owner.id, operationName: 'ListProjects', errors: 0 });
     expect(typeof line?.durationMs).toBe('number');
     expect(JSON.stringify(logLines)).not.toContain(token);
+  });
+
+  it('give a subscription a line when it starts and one when it ends, with its events, over websocket as over HTTP', async () => {
+    const projectId = globalId('Project', a.projectIds[0] ?? '');
+    const started = () => logLines.filter((entry) => entry.msg === 'graphql subscription started' && entry.tenantId === a.id);
+    const ended = () => logLines.filter((entry) => entry.msg === 'graphql subscription ended' && entry.tenantId === a.id);
+    const before = { started: started().length, ended: ended().length };
+    const subscriber = subscribe(server.url, token, 'TaskChanged', { projectId });
+    await subscriber.connected;
+    await waitFor(() => started().length > before.started, 5_000, 'the started line');
+    expect(started().at(-1)).toMatchObject({ userId: a.owner.id, operationName: 'TaskChanged' });
+    expect(typeof started().at(-1)?.requestId).toBe('string');
+
+    const { sdk } = createSdk({ url: server.url, token });
+    const created = await sdk.CreateTask({ input: { projectId, title: 'Logged' } });
+    if (!created.ok) throw new Error(created.error.message);
+    await subscriber.received(1);
+    await subscriber.dispose();
+    await waitFor(() => ended().length > before.ended, 5_000, 'the ended line');
+    expect(ended().at(-1)).toMatchObject({ userId: a.owner.id, operationName: 'TaskChanged', events: 1, errors: 0 });
+    expect(ended().at(-1)?.durationMs).toBeGreaterThan(0);
+    expect(JSON.stringify(logLines)).not.toContain(token);
+
+    // Over server-sent events: the HTTP request's id, and the end when the client goes away.
+    const leave = new AbortController();
+    const response = await fetch(server.url, {
+      method: 'POST',
+      signal: leave.signal,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+        'x-request-id': 'sse-log-1',
+      },
+      body: JSON.stringify({ query: 'subscription Watch { projectChanged { kind } }' }),
+    });
+    expect(response.status).toBe(200);
+    const bySse = (msg: string) => logLines.find((entry) => entry.msg === msg && entry.requestId === 'sse-log-1');
+    await waitFor(() => bySse('graphql subscription started') !== undefined, 5_000, 'the SSE started line');
+    expect(bySse('graphql subscription started')).toMatchObject({ tenantId: a.id, operationName: 'Watch' });
+    leave.abort();
+    await waitFor(() => bySse('graphql subscription ended') !== undefined, 5_000, 'the SSE ended line');
+    expect(bySse('graphql subscription ended')).toMatchObject({ tenantId: a.id, operationName: 'Watch', events: 0 });
   });
 
   it('record why a request was rejected, which the client is not told', async () => {
