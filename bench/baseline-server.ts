@@ -65,7 +65,9 @@ export async function startBaselineServer(deps: {
     execution: [useTenantScope({ lease: async () => ({ client: db, release() {} }), revocationOf: async () => undefined })],
   });
   const ready = async () => ({ ready: true, checks: { database: true, process: true } });
-  const served = await listenOnLoopback(createServer(createRequestListener(yoga, ready)));
+  const served = await listenOnLoopback(
+    createServer(createRequestListener(yoga, ready, { corsOrigins: config.corsOrigins, logger })),
+  );
   return {
     ...served,
     async close() {

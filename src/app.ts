@@ -168,7 +168,7 @@ export function createApp(deps: AppDependencies): App {
         const checks = await currentReadiness();
         return { ready: checks.database === true && checks.process === true, checks };
       },
-      { graphiql: config.graphiql },
+      { graphiql: config.graphiql, corsOrigins: config.corsOrigins, logger },
     ),
   );
 

@@ -5,6 +5,7 @@ import type { Config } from './config/config.js';
 import { clientError } from './errors/error-codes.js';
 import type { Logger } from './observability/logger.js';
 import { runInRequestScope } from './observability/request-scope.js';
+import { createAnonymousRefusal, EXPOSED_HEADERS } from './plugins/anonymous-refusal.js';
 import { boundedDocumentCache } from './plugins/bounded-document-cache.js';
 import { corsAllowList } from './plugins/cors-allow-list.js';
 import {
@@ -72,7 +73,7 @@ export function createGraphQLPipeline(parts: GraphQLPipelineParts): YogaServerIn
     parserAndValidationCache: boundedDocumentCache(),
     // Browsers hide response headers from scripts unless listed: a browser app may read the request
     // id it is told to quote when reporting a problem.
-    cors: corsAllowList(config.corsOrigins, ['x-request-id']),
+    cors: corsAllowList(config.corsOrigins, EXPOSED_HEADERS),
     landingPage: false,
     // GraphiQL's code comes from this server, not from a CDN, and as same-origin files, not inline:
     // it works offline, behind a proxy that allows only this server, and under a
@@ -134,15 +135,17 @@ export function createGraphQLPipeline(parts: GraphQLPipelineParts): YogaServerIn
 }
 
 /**
- * The HTTP entry: /readyz answered from `readiness` (ready, degraded or unavailable), /graphql and
- * /healthz handed to Yoga inside the request's log scope, GraphiQL's files (when `graphiql`) under
- * GRAPHIQL_ASSETS, any other path 404.
+ * The HTTP entry: /readyz answered from `readiness` (ready, degraded or unavailable), an anonymous
+ * POST to /graphql refused at once (anonymous-refusal.ts), /graphql and /healthz handed to Yoga
+ * inside the request's log scope, GraphiQL's files (when `graphiql`) under GRAPHIQL_ASSETS, any
+ * other path 404.
  */
 export function createRequestListener(
   yoga: YogaServerInstance<Record<string, never>, GraphQLContext>,
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>,
-  options: { graphiql?: boolean } = {},
+  options: { graphiql?: boolean; corsOrigins: '*' | string[]; logger: Logger },
 ) {
+  const refuseAnonymous = createAnonymousRefusal(options);
   return (request: IncomingMessage, response: ServerResponse) => {
     const path = request.url?.split('?', 1)[0];
     // Static files, never Yoga: no GraphQL is served here, so nothing here needs the caller.
@@ -164,7 +167,9 @@ export function createRequestListener(
       return;
     }
     const header = request.headers['x-request-id'];
-    void runInRequestScope(requestIdFrom(Array.isArray(header) ? header[0] : header), () => yoga(request, response));
+    const requestId = requestIdFrom(Array.isArray(header) ? header[0] : header);
+    if (path === GRAPHQL_ENDPOINT && refuseAnonymous(request, response, requestId)) return;
+    void runInRequestScope(requestId, () => yoga(request, response));
   };
 }
 

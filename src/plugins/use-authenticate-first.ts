@@ -45,9 +45,7 @@ export function useAuthenticateFirst(options: AuthenticateFirstOptions): Authent
         const response = refusal(fetchAPI, error, requestId, options.logger);
         // A body the refused client is still sending would otherwise be read to its end (up to
         // MAX_BODY_BYTES, or forever if chunked) just to keep the connection: close it instead.
-        if (request.headers.has('transfer-encoding') || Number(request.headers.get('content-length') ?? 0) > 0) {
-          response.headers.set('connection', 'close');
-        }
+        if (sendsBody((name) => request.headers.get(name))) response.headers.set('connection', 'close');
         endResponse(response);
       }
     },
@@ -56,10 +54,20 @@ export function useAuthenticateFirst(options: AuthenticateFirstOptions): Authent
 }
 
 function refusal(fetchAPI: { Response: typeof Response }, error: unknown, requestId: string, logger: Logger): Response {
-  const code = reportResolutionFailure(error, logger, { requestId });
+  const { status, headers, body } = refusalAnswer(reportResolutionFailure(error, logger, { requestId }));
+  return new fetchAPI.Response(body, { status, headers });
+}
+
+/** What a caller who is not let in is answered: the code's status and generic message, nothing more. */
+export function refusalAnswer(code: 'UNAUTHENTICATED' | 'FORBIDDEN' | 'UNAVAILABLE') {
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   if (code === 'UNAVAILABLE') headers['retry-after'] = '1';
   if (code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
-  const body = { errors: [{ message: genericMessage(code), extensions: { code } }] };
-  return new fetchAPI.Response(JSON.stringify(body), { status: ErrorCode[code], headers });
+  const body = JSON.stringify({ errors: [{ message: genericMessage(code), extensions: { code } }] });
+  return { status: ErrorCode[code], headers, body };
+}
+
+/** Whether a refused request is still sending a body, which is then left unread and the connection closed. */
+export function sendsBody(header: (name: string) => string | null | undefined): boolean {
+  return header('transfer-encoding') != null || Number(header('content-length') ?? 0) > 0;
 }

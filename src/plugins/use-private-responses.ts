@@ -9,8 +9,10 @@ import type { Plugin } from 'graphql-yoga';
 export function usePrivateResponses(): Plugin {
   return {
     onResponse({ response }) {
-      response.headers.set('cache-control', 'private, no-store');
-      response.headers.set('vary', 'Authorization, X-Tenant-ID');
+      for (const [name, value] of Object.entries(PRIVATE_RESPONSE_HEADERS)) response.headers.set(name, value);
     },
   };
 }
+
+/** Set last on every answer of /graphql: they replace what CORS put in `vary`. */
+export const PRIVATE_RESPONSE_HEADERS = { 'cache-control': 'private, no-store', vary: 'Authorization, X-Tenant-ID' } as const;
