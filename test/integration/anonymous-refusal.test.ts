@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { counterValue } from '../../src/observability/metrics.js';
 import { capturedLogs } from '../helpers/captured-logs.js';
+import { waitFor } from '../helpers/subscriber.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 // An anonymous POST is refused in the HTTP listener, before Yoga (src/plugins/anonymous-refusal.ts);
@@ -95,17 +96,33 @@ describe('an anonymous POST, refused before Yoga', () => {
     expect(anonymous.headers.connection).not.toBe('close');
   });
 
-  it('is logged and counted as any refused caller, with the request id and why', async () => {
+  it('is counted one by one, and logged as any refused caller — then, for the rest of that second, in one line', async () => {
+    // Past the quiet second of this file's earlier refusals.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const before = counterValue('tenant_resolution_failed');
-    const answer = await post(listed.url, { 'x-request-id': 'anonymous-logged' });
-    expect(answer.status).toBe(401);
-    expect(counterValue('tenant_resolution_failed')).toBe(before + 1);
+    const linesBefore = lines.length;
+    const started = Date.now();
+    expect((await post(listed.url, { 'x-request-id': 'anonymous-logged' })).status).toBe(401);
+    const flood = await Promise.all(Array.from({ length: 30 }, (_, i) => post(listed.url, { 'x-request-id': `flood-${i}` })));
+    const seconds = Math.ceil((Date.now() - started) / 1_000);
+    expect(flood.map((answer) => answer.status)).toEqual(flood.map(() => 401));
+    expect(counterValue('tenant_resolution_failed')).toBe(before + 31);
     expect(lines.find((line) => line.requestId === 'anonymous-logged')).toMatchObject({
       level: 40, // warn
       msg: 'caller rejected by tenant resolution',
       status: 401,
       reason: 'no bearer token',
     });
+    // Every refusal is in the log, one by one or in a second's summary; at most one a second one by one
+    // (on a quick machine, all 30 in one summary).
+    const since = () => lines.slice(linesBefore);
+    const summaries = () => since().filter((line) => line.msg === 'callers rejected by tenant resolution, not logged one by one');
+    const oneByOne = () => since().filter((line) => String(line.requestId).startsWith('flood-'));
+    const summed = () => summaries().reduce((sum, line) => sum + Number(line.count), 0);
+    await waitFor(() => summed() + oneByOne().length === 30, 3_000, 'every refusal to be in the log');
+    expect(oneByOne().length).toBeLessThanOrEqual(seconds);
+    expect(summaries()[0]).toMatchObject({ level: 40, reason: 'no bearer token', withinMs: 1_000 });
+    expect(summaries().length).toBeLessThanOrEqual(seconds);
   });
 
   it('runs no SQL and parses nothing', async () => {
