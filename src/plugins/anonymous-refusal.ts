@@ -15,12 +15,13 @@ export const EXPOSED_HEADERS = ['x-request-id'];
  * Response objects, the plugin chain; measured with bench/flood.ts against one process, pinned to a
  * core). The answer — status, body, headers, CORS, the counter — is the one useAuthenticateFirst
  * gives any caller it refuses (test/integration/anonymous-refusal.test.ts holds them equal); the
- * log is not a line per request (see throttledLog). Everything else, a token that fails included,
- * goes on to Yoga.
+ * log is not a line per request (see throttledLog), and past a few a second the answer waits (see
+ * anonymousPacing). Everything else, a token that fails included, goes on to Yoga.
  */
 export function createAnonymousRefusal(options: { corsOrigins: '*' | string[]; logger: Logger }) {
   const cors = corsResponseHeaders(options.corsOrigins, EXPOSED_HEADERS);
   const log = throttledLog(options.logger);
+  const pace = anonymousPacing();
   /** Answers and returns true when `request` is an anonymous POST; false, untouched, otherwise. */
   return function refuseAnonymous(request: IncomingMessage, response: ServerResponse, requestId: string): boolean {
     if (request.method !== 'POST' || request.headers.authorization !== undefined) return false;
@@ -31,17 +32,67 @@ export function createAnonymousRefusal(options: { corsOrigins: '*' | string[]; l
     increment('tenant_resolution_failed');
     log(requestId);
     const { status, headers, body } = refusalAnswer('UNAUTHENTICATED');
-    response.writeHead(status, {
-      ...cors(header),
-      ...headers,
-      'content-length': Buffer.byteLength(body),
-      // The body is left unread: closing is cheaper than reading it to keep the connection.
-      ...(sendsBody(header) ? { connection: 'close' } : {}),
-      'x-request-id': requestId,
-      ...PRIVATE_RESPONSE_HEADERS,
+    pace(response, () => {
+      response.writeHead(status, {
+        ...cors(header),
+        ...headers,
+        'content-length': Buffer.byteLength(body),
+        // The body is left unread: closing is cheaper than reading it to keep the connection.
+        ...(sendsBody(header) ? { connection: 'close' } : {}),
+        'x-request-id': requestId,
+        ...PRIVATE_RESPONSE_HEADERS,
+      });
+      response.end(body);
     });
-    response.end(body);
     return true;
+  };
+}
+
+/** Anonymous refusals answered at once in any one second, on one instance; past them, each waits. */
+export const PROMPT_ANONYMOUS_PER_SECOND = 20;
+/** How long an anonymous refusal past those waits. */
+export const ANONYMOUS_WAIT_MS = 100;
+/** Refusals waiting at once, at most: each holds a socket and its receive buffer; past it, answered at once. */
+const MAX_WAITING = 256;
+
+/**
+ * Answers the first PROMPT_ANONYMOUS_PER_SECOND anonymous refusals of each second at once and the
+ * rest ANONYMOUS_WAIT_MS later. A client that sends its next document when the last is refused — a
+ * script on a few connections, the common flood — is then held to a few documents a second per
+ * connection: answering it faster had only made it send faster (bench: 2.5× the documents when the
+ * refusal moved out of Yoga, for the same share of the server's core). No one with a token waits;
+ * nor does an anonymous caller while anonymous calls are rare. While waiting, the unread body
+ * fills the socket's buffers and the sender is stopped by TCP; a client that leaves is forgotten.
+ */
+function anonymousPacing(): (response: ServerResponse, answer: () => void) => void {
+  let second = 0;
+  let prompt = 0;
+  let waiting = 0;
+  return (response, answer) => {
+    const now = Math.floor(Date.now() / 1_000);
+    if (now !== second) {
+      second = now;
+      prompt = 0;
+    }
+    if (prompt < PROMPT_ANONYMOUS_PER_SECOND || waiting >= MAX_WAITING) {
+      prompt++;
+      answer();
+      return;
+    }
+    waiting++;
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      waiting--;
+      return true;
+    };
+    const timer = setTimeout(() => {
+      if (settle()) answer();
+    }, ANONYMOUS_WAIT_MS);
+    response.once('close', () => {
+      if (settle()) clearTimeout(timer);
+    });
   };
 }
 

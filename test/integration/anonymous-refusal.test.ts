@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { counterValue } from '../../src/observability/metrics.js';
+import { ANONYMOUS_WAIT_MS, PROMPT_ANONYMOUS_PER_SECOND } from '../../src/plugins/anonymous-refusal.js';
 import { capturedLogs } from '../helpers/captured-logs.js';
 import { waitFor } from '../helpers/subscriber.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -123,6 +124,22 @@ describe('an anonymous POST, refused before Yoga', () => {
     expect(oneByOne().length).toBeLessThanOrEqual(seconds);
     expect(summaries()[0]).toMatchObject({ level: 40, reason: 'no bearer token', withinMs: 1_000 });
     expect(summaries().length).toBeLessThanOrEqual(seconds);
+  });
+
+  it('answers a few a second at once, and the rest a moment later — all the same answer', async () => {
+    const timed = async (i: number) => {
+      const started = performance.now();
+      const answer = await post(listed.url, { 'x-request-id': `paced-${i}` });
+      return { answer, ms: performance.now() - started };
+    };
+    const results = await Promise.all(Array.from({ length: 3 * PROMPT_ANONYMOUS_PER_SECOND }, (_, i) => timed(i)));
+    for (const { answer } of results) {
+      expect(answer.status).toBe(401);
+      expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+    // However the burst falls across a second's turn, at most two seconds' prompt answers came at once.
+    const waited = results.filter(({ ms }) => ms >= ANONYMOUS_WAIT_MS);
+    expect(waited.length).toBeGreaterThanOrEqual(PROMPT_ANONYMOUS_PER_SECOND);
   });
 
   it('runs no SQL and parses nothing', async () => {
