@@ -131,6 +131,7 @@ export function createApp(deps: AppDependencies): App {
       useTenantScope({
         lease: (owner) => clientsFor(owner).lease(owner),
         revocationOf: (context) => findRevocation(registry, context.tenant, context.tokenExpiresAt),
+        recheckMs: config.subscriptions.recheckMs,
       }),
       ...(heavyLane ? [useHeavyLane({ run: (query) => heavyLane.run(query), cost: config.heavyQueries.cost })] : []),
     ],

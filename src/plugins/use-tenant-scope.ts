@@ -15,6 +15,11 @@ export interface TenantScopeOptions {
   lease(owner: TenantContext): Promise<Lease<TenantDb>>;
   /** Run before each subscription message: why it may not be delivered, or undefined. */
   revocationOf(context: GraphQLContext): Promise<Revocation | undefined>;
+  /**
+   * How often a subscription with no connection of its own (SSE) is checked while no message
+   * comes (ms); websocket connections are checked by the websocket server, which closes them.
+   */
+  recheckMs?: number;
 }
 
 /**
@@ -40,6 +45,14 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
       }
     });
 
+  const revokedResult = (revocation: Revocation): ExecutionResult => {
+    increment('subscription_revoked');
+    return { errors: [clientError(revocation.code === 4401 ? 'UNAUTHENTICATED' : 'FORBIDDEN')] };
+  };
+  const idleChecks = options.recheckMs
+    ? idleSubscriptionChecks(options.recheckMs, options.revocationOf, revokedResult)
+    : undefined;
+
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const context = args.contextValue as GraphQLContext;
@@ -64,13 +77,12 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
       setSubscribeFn(async (subscribeArgs: ExecutionArgs) => {
         const stream = await runInTenant(context.tenant, () => createSourceEventStream(subscribeArgs));
         if (!(Symbol.asyncIterator in stream)) return noteErrorsOf(stream as ExecutionResult, context.tenant);
-        return scopedMessages(stream, async (payload) => {
+        const messages = scopedMessages(stream, async (payload) => {
           const revocation = await options.revocationOf(context);
           if (revocation) {
-            increment('subscription_revoked');
             // Let the error and `complete` go out first, then end the whole connection.
             setTimeout(() => context.connection?.close(revocation.code, revocation.reason), 20);
-            return { last: true, result: { errors: [clientError(revocation.code === 4401 ? 'UNAUTHENTICATED' : 'FORBIDDEN')] } };
+            return { last: true, result: revokedResult(revocation) };
           }
           let result: ExecutionResult;
           try {
@@ -84,7 +96,53 @@ export function useTenantScope(options: TenantScopeOptions): Plugin<GraphQLConte
           }
           return { last: false, result: noteErrorsOf(result, context.tenant) };
         });
+        return context.connection || !idleChecks ? messages : idleChecks.watch(context, messages);
       });
+    },
+  };
+}
+
+type ScopedMessages = ReturnType<typeof scopedMessages>;
+
+/**
+ * Checks, every `recheckMs`, the subscriptions that have no connection of their own to close (SSE):
+ * one that is no longer allowed — token expired, tenant suspended, membership removed — is sent
+ * the error and ended, as at its next message, instead of holding its stream (and its tenant's
+ * slot) open until an event comes. One timer for all of them, running only while there are some.
+ */
+function idleSubscriptionChecks(
+  recheckMs: number,
+  revocationOf: TenantScopeOptions['revocationOf'],
+  revokedResult: (revocation: Revocation) => ExecutionResult,
+) {
+  const watched = new Map<ScopedMessages, GraphQLContext>();
+  let timer: NodeJS.Timeout | undefined;
+  const check = () => {
+    for (const [messages, context] of watched) {
+      revocationOf(context).then(
+        (revocation) => {
+          if (revocation && watched.delete(messages)) messages.interrupt(revokedResult(revocation));
+        },
+        // The registry could not be asked: the next round, or the next message, asks again.
+        () => {},
+      );
+    }
+  };
+  return {
+    watch(context: GraphQLContext, messages: ScopedMessages): AsyncIterableIterator<ExecutionResult> {
+      watched.set(messages, context);
+      if (!timer) {
+        timer = setInterval(check, recheckMs);
+        timer.unref();
+      }
+      messages.onEnd(() => {
+        watched.delete(messages);
+        if (watched.size === 0 && timer) {
+          clearInterval(timer);
+          timer = undefined;
+        }
+      });
+      return messages;
     },
   };
 }
@@ -107,34 +165,57 @@ function noteErrorsOf<Result extends object>(result: Result, tenant: TenantConte
 function scopedMessages(
   source: AsyncIterable<unknown>,
   deliver: (payload: unknown) => Promise<{ result: ExecutionResult; last: boolean }>,
-): AsyncIterableIterator<ExecutionResult> {
+) {
   const iterator = source[Symbol.asyncIterator]();
   let finished = false;
-  const finish = async () => {
+  /** A last result to send before ending, given from outside (interrupt). */
+  let lastWord: ExecutionResult | undefined;
+  const ended: (() => void)[] = [];
+  const end = () => {
+    if (finished) return;
     finished = true;
+    for (const listener of ended.splice(0)) listener();
+  };
+  const finish = async () => {
+    end();
     await iterator.return?.();
   };
+  const done = (): IteratorResult<ExecutionResult> => {
+    if (lastWord === undefined) return { done: true, value: undefined };
+    const value = lastWord;
+    lastWord = undefined;
+    return { done: false, value };
+  };
   return {
-    async next() {
-      if (finished) return { done: true, value: undefined };
+    /** Sends `result` as the last message (the one awaited now, or the next) and ends. */
+    interrupt(result: ExecutionResult) {
+      lastWord = result;
+      void finish();
+    },
+    onEnd(listener: () => void) {
+      if (finished) listener();
+      else ended.push(listener);
+    },
+    async next(): Promise<IteratorResult<ExecutionResult>> {
+      if (finished) return done();
       let step: IteratorResult<unknown>;
       try {
         step = await iterator.next();
       } catch (error) {
         if (!(error instanceof SubscriberTooSlowError)) throw error;
         // The client missed events: tell it so, plainly, rather than let it believe it is current.
-        finished = true;
+        end();
         return { done: false, value: { errors: [clientError('SUBSCRIBER_TOO_SLOW')] } };
       }
       if (step.done || finished) {
-        finished = true;
-        return { done: true, value: undefined };
+        if (!finished) await finish();
+        return done();
       }
       const { result, last } = await deliver(step.value);
       if (last) await finish();
       return { done: false, value: result };
     },
-    async return() {
+    async return(): Promise<IteratorResult<ExecutionResult>> {
       await finish();
       return { done: true, value: undefined };
     },

@@ -95,6 +95,35 @@ describe('subscriptions over graphql-ws', () => {
     expect(subscriber.messages.map((message) => !message.ok && message.error.code)).toEqual(['FORBIDDEN']);
   });
 
+  it('over SSE, end an idle subscription of a suspended tenant within the re-check interval, with the error', async () => {
+    const tenant = await createTenantFixture(server.database, { projects: 1, tasksPerProject: 0 });
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${await server.token(tenant.owner.id, tenant.slug)}`,
+      },
+      body: JSON.stringify({ query: 'subscription { projectChanged { kind } }' }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(response.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await setTenantStatus(server.database.prisma, tenant.slug, 'SUSPENDED');
+    server.app.registry.invalidateTenant(tenant.id);
+    const started = Date.now();
+    // The stream ends by itself (no event was published): read it to its end.
+    const text = await response.text();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const data = text
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)));
+    expect(data.map((message) => message.errors?.[0]?.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(data[0].data).toBeUndefined();
+    expect(text).toMatch(/event: complete/);
+  });
+
   it('close a subscription whose token expired, idle or not', async () => {
     const subscriber = subscribe(server.url, await server.token(a.owner.id, a.slug, 1), 'ProjectChanged', {});
     await subscriber.connected;
