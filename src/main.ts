@@ -22,6 +22,9 @@ import { applyRegistryChangesFromRedis } from './pubsub/redis-registry-changes.j
 import { demoLogins, seedDemoIfEmpty } from './seed/demo-data.js';
 import { IsolationCheckError } from './tenancy/isolation-check.js';
 
+/** Set once the server listens: until then, an event loop that runs dry means start-up was lost. */
+let listening = false;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
         })
       : undefined;
     logger.info({ url }, 'tenantgraph is listening');
+    listening = true;
     if (tokens.length > 0) {
       process.stdout.write(
         `\ntenantgraph: GraphiQL at ${url} (already holding the first token)\n` +
@@ -197,6 +201,14 @@ function handleWhatNothingElseDid(logger: Logger): void {
     logger.error({ err: error, lastResort: true }, 'uncaught exception (last resort)');
   });
 }
+
+// A start-up step that neither finished nor failed — a driver that threw where no promise could
+// carry it — left the process with nothing to do, and it ended with code 0 as if all were well.
+process.once('beforeExit', () => {
+  if (listening || process.exitCode) return;
+  process.stderr.write('tenantgraph: start-up stopped before the server was listening (see the log above)\n');
+  process.exit(1);
+});
 
 main().catch((error: unknown) => {
   const known =

@@ -131,6 +131,14 @@ export interface Config {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+// A URL the driver cannot parse got past a scheme check and failed inside it, unowned, at start-up.
+const parsable = (url: string) => URL.canParse(url);
+const UNPARSABLE =
+  'is not a URL that parses (a port that is not a number? a character in the password to %-encode, such as @ / # ?)';
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+  .refine(parsable, UNPARSABLE);
 const claimPath = z.string().superRefine((value, context) => {
   try {
     parseClaimPath(value);
@@ -168,19 +176,14 @@ const environment = z.object({
   PORT: port.default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('.data'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    .optional(),
-  DIRECT_DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    .optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  DIRECT_DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1_000).default(10),
   DATABASE_PREPARED_STATEMENTS: z.enum(['auto', 'on', 'off']).default('auto'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .refine(parsable, UNPARSABLE)
     .optional(),
   JWT_JWKS_URL: jwksUrl.optional(),
   JWT_ISSUER: z.string().min(1).max(512).default('tenantgraph-dev'),

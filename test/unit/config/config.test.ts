@@ -196,5 +196,16 @@ describe('configuration', () => {
     );
     // A URL is never quoted back: it may hold a password.
     expect(message({ DATABASE_URL: 'mysql://u:secret@h/db' })).not.toContain('secret');
+    // One the driver could not parse is refused here, not inside the driver at start-up.
+    for (const [name, url] of [
+      ['DATABASE_URL', 'postgres://u:secret@h:notaport/db'],
+      ['DIRECT_DATABASE_URL', 'postgresql://u:secret@h:99999/db'],
+      ['REDIS_URL', 'redis://:secret@h:port'],
+    ]) {
+      const refusal = message({ [name as string]: url as string });
+      expect(refusal).toMatch(new RegExp(`^invalid configuration:\\n  ${name}: is not a URL that parses`));
+      expect(refusal).not.toContain('secret');
+    }
+    expect(loadConfig({ DATABASE_URL: 'postgresql:///app?host=/var/run/postgresql' }).databaseUrl).toBeDefined();
   });
 });
