@@ -49,17 +49,20 @@ async function devToken(config: Config, userId: string, tenantSlug: string, ttl:
 }
 
 /**
- * Production without JWT_JWKS_URL, JWT_ISSUERS or ALLOW_DEV_SIGNING_KEY: the servers would not
- * start, so there is no issuer for a token or an identity — and the development key is trusted by none.
+ * Production without JWT_JWKS_URL, JWT_ISSUERS or ALLOW_DEV_SIGNING_KEY: a server would not start
+ * so, and the CLI has no issuer for an identity, nor a key its servers trust for a token.
  */
+const NO_DEV_KEY =
+  'NODE_ENV=production and the servers trust no development key: ALLOW_DEV_SIGNING_KEY=true (here and on them) ' +
+  'if they should; otherwise tokens come from your identity provider';
 const NO_ISSUER =
-  'NODE_ENV=production and no issuer is configured: give the CLI the servers’ JWT_JWKS_URL and JWT_ISSUER ' +
-  '(or JWT_ISSUERS), or ALLOW_DEV_SIGNING_KEY=true if they trust the development key';
+  "NODE_ENV=production and no issuer is configured here: name the provider's with --issuer, or set JWT_ISSUER " +
+  'and JWT_JWKS_URL (or JWT_ISSUERS) as the servers have them';
 
 const withoutIssuer = (config: Config) => usesDevSigner(config.jwt) && !config.devSigningKey;
 
 function checkTokenSettings(config: Config, ttl: string): void {
-  if (withoutIssuer(config)) throw new AdminError(`no token: ${NO_ISSUER}`);
+  if (withoutIssuer(config)) throw new AdminError(`no token: ${NO_DEV_KEY}`);
   if (!usesDevSigner(config.jwt)) {
     const setting = config.jwt.issuers
       ? 'JWT_ISSUERS is set: tokens come from those issuers'
@@ -108,7 +111,7 @@ export const COMMANDS: Record<string, Command> = {
     out(`${ownerCreated ? 'created user' : 'existing user'} ${owner.email} (${owner.id}) is its OWNER`);
     // With an external issuer the owner signs in there; the tenant and membership are what it needs.
     if (tokens) out(`token (${ttl}):\n${await devToken(config, owner.id, tenant.slug, ttl)}`);
-    else if (withoutIssuer(config)) err(`note: no token printed: ${NO_ISSUER}`);
+    else if (withoutIssuer(config)) err(`note: no token printed: ${NO_DEV_KEY}`);
   },
   'tenant suspend': tenantStatus('SUSPENDED'),
   'tenant activate': tenantStatus('ACTIVE'),

@@ -335,13 +335,19 @@ describe('npm run cli', () => {
       const boot = await cli('tenant', 'bootstrap', 'prod-two', '--owner', 'owner@prod.test');
       expect(boot.code).toBe(0);
       expect(boot.out).not.toMatch(/token/);
-      expect(boot.err).toMatch(/^note: no token printed: NODE_ENV=production and no issuer is configured: .*JWT_JWKS_URL/);
+      expect(boot.err).toMatch(
+        /^note: no token printed: NODE_ENV=production and the servers trust no development key: .*identity provider$/,
+      );
       const token = await cli('token', 'issue', '--user', 'owner@prod.test', '--tenant', 'prod-two');
       expect(token).toMatchObject({ code: 1, out: '' });
-      expect(token.err).toMatch(/^no token: NODE_ENV=production and no issuer is configured: .*ALLOW_DEV_SIGNING_KEY=true/);
+      expect(token.err).toMatch(
+        /^no token: NODE_ENV=production and the servers trust no development key: ALLOW_DEV_SIGNING_KEY=true/,
+      );
       const identity = await cli('user', 'add', 'owner@prod.test', '--subject', 'auth0|1');
       expect(identity.code).toBe(1);
-      expect(identity.err).toMatch(/^--issuer is needed: NODE_ENV=production/);
+      expect(identity.err).toMatch(
+        /^--issuer is needed: NODE_ENV=production and no issuer is configured here: name the provider's with --issuer/,
+      );
       expect(await cli('user', 'add', 'owner@prod.test', '--subject', 'auth0|1', '--issuer', 'https://idp.test/')).toMatchObject({
         code: 0,
       });
