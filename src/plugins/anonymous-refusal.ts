@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
 import { corsResponseHeaders } from './cors-allow-list.js';
 import { refusalAnswer, sendsBody } from './use-authenticate-first.js';
-import { PRIVATE_RESPONSE_HEADERS } from './use-private-responses.js';
+import { privateResponseHeaders } from './use-private-responses.js';
 
 /** Headers a browser app may read on any answer of /graphql (the id to quote when reporting a problem). */
 export const EXPOSED_HEADERS = ['x-request-id'];
@@ -33,14 +33,16 @@ export function createAnonymousRefusal(options: { corsOrigins: '*' | string[]; l
     log(requestId);
     const { status, headers, body } = refusalAnswer('UNAUTHENTICATED');
     pace(response, () => {
+      // In the order Yoga's refusal has them (a test compares the two, order included).
+      const corsHeaders = cors(header);
       response.writeHead(status, {
-        ...cors(header),
         ...headers,
         'content-length': Buffer.byteLength(body),
         // The body is left unread: closing is cheaper than reading it to keep the connection.
         ...(sendsBody(header) ? { connection: 'close' } : {}),
+        ...corsHeaders,
         'x-request-id': requestId,
-        ...PRIVATE_RESPONSE_HEADERS,
+        ...privateResponseHeaders(corsHeaders.vary),
       });
       response.end(body);
     });

@@ -9,10 +9,16 @@ import type { Plugin } from 'graphql-yoga';
 export function usePrivateResponses(): Plugin {
   return {
     onResponse({ response }) {
-      for (const [name, value] of Object.entries(PRIVATE_RESPONSE_HEADERS)) response.headers.set(name, value);
+      for (const [name, value] of Object.entries(privateResponseHeaders(response.headers.get('vary')))) {
+        response.headers.set(name, value);
+      }
     },
   };
 }
 
-/** Set last on every answer of /graphql: they replace what CORS put in `vary`. */
-export const PRIVATE_RESPONSE_HEADERS = { 'cache-control': 'private, no-store', vary: 'Authorization, X-Tenant-ID' } as const;
+/** Set last on every answer of /graphql; `vary` keeps what CORS put there (Origin). */
+export function privateResponseHeaders(vary: string | null | undefined): { 'cache-control': string; vary: string } {
+  const names = [...(vary ? vary.split(',').map((name) => name.trim()) : []), 'Authorization', 'X-Tenant-ID'];
+  const unique = names.filter((name, i) => names.findIndex((other) => other.toLowerCase() === name.toLowerCase()) === i);
+  return { 'cache-control': 'private, no-store', vary: unique.join(', ') };
+}

@@ -13,6 +13,8 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The headers' names as sent, in order: the order too must not tell the two refusals apart. */
+  order: string[];
   body: string;
 }
 
@@ -29,7 +31,13 @@ function post(url: string, headers: Record<string, string>, body = '{"query":"{ 
         });
         response.on('end', () => {
           const { date: _date, ...rest } = response.headers;
-          resolve({ status: response.statusCode ?? 0, headers: rest, body: text });
+          const names = response.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: rest,
+            order: names.filter((name) => name !== 'date'),
+            body: text,
+          });
         });
       },
     );
@@ -86,6 +94,10 @@ describe('an anonymous POST, refused before Yoga', () => {
     // The allowed origin may read the answer; another may not.
     const allowed = await post(listed.url, { origin: 'https://app.example' });
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
+    // A shared cache must key on the origin too, as well as on who asks.
+    expect((await post(anyOrigin.url, { origin: 'https://any.example' })).headers.vary).toBe(
+      'Origin, Authorization, X-Tenant-ID',
+    );
     expect(
       (await post(listed.url, { origin: 'https://elsewhere.example' })).headers['access-control-allow-origin'],
     ).toBeUndefined();
