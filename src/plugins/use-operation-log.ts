@@ -78,7 +78,8 @@ export function useOperationLog(logger: Logger): Plugin<GraphQLContext> {
             logger.info({ ...operation(args, started), errors }, 'graphql subscription refused');
             return;
           }
-          logger.info(operation(args, started), 'graphql subscription started');
+          const { durationMs: _sinceSubscribe, ...who } = operation(args, started);
+          logger.info(who, 'graphql subscription started');
           let events = 0;
           let errors = 0;
           return {
