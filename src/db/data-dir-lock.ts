@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -27,30 +27,53 @@ function isAlive(pid: number): boolean {
 
 const lockPath = (dataDir: string) => join(dataDir, 'tenantgraph.lock');
 
-/** A takeover left behind by a process that died inside it is this old at most. */
-const ABANDONED_TAKEOVER_MS = 10_000;
+/**
+ * Written after the pid: a lock holding this process's pid but another instance was left by an
+ * earlier process that had the same pid — in a container the server is pid 1 after every restart,
+ * so a lock left by a crash would otherwise name a live process (this one) for ever.
+ */
+const THIS_INSTANCE = randomUUID();
+const stamp = `${process.pid}\n${THIS_INSTANCE}`;
 
-/** The pid in a lock file; undefined when there is no file, NaN when it holds no pid. */
-async function readPid(path: string): Promise<number | undefined> {
-  const content = await readFile(path, 'utf8').catch(() => undefined);
-  return content === undefined ? undefined : Number.parseInt(content, 10);
+interface Stamp {
+  pid: number;
+  instance: string | undefined;
+}
+
+/** What a lock file holds; undefined when there is no file (pid NaN when it holds none). */
+async function readStamp(path: string): Promise<Stamp | undefined> {
+  let content: string;
+  try {
+    content = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const [pid = '', instance] = content.split('\n');
+  return { pid: Number.parseInt(pid, 10), instance };
+}
+
+/** Whether the process that wrote `stamp` still runs (this one, only if it is this very instance). */
+function holds({ pid, instance }: Stamp): boolean {
+  if (!Number.isInteger(pid)) return false;
+  return pid === process.pid ? instance === THIS_INSTANCE : isAlive(pid);
 }
 
 /** The pid of the live process holding the embedded database in `dataDir`, if one does. */
 export async function lockHolder(dataDir: string): Promise<number | undefined> {
-  const pid = await readPid(lockPath(dataDir));
-  return pid !== undefined && Number.isInteger(pid) && isAlive(pid) ? pid : undefined;
+  const found = await readStamp(lockPath(dataDir));
+  return found && holds(found) ? found.pid : undefined;
 }
 
 /**
- * Creates `path` holding `content`, or fails with EEXIST — in one step: the file is written under
- * a name of its own and hard-linked into place, so nobody ever reads a lock file without its pid
- * (opening with 'wx' and then writing left a moment when a second process read an empty lock, took
- * it for a dead one, removed it and took the database too).
+ * Creates `path` holding this process's stamp, or fails with EEXIST — in one step: the file is
+ * written under a name of its own and hard-linked into place, so nobody ever reads a lock file
+ * without its pid (opening with 'wx' and then writing left a moment when a second process read an
+ * empty lock, took it for a dead one, removed it and took the database too).
  */
-async function createWith(path: string, content: string): Promise<void> {
+async function createStamped(path: string): Promise<void> {
   const draft = `${path}.${process.pid}.${randomUUID()}`;
-  await writeFile(draft, content);
+  await writeFile(draft, stamp);
   try {
     await link(draft, path);
   } finally {
@@ -59,48 +82,59 @@ async function createWith(path: string, content: string): Promise<void> {
 }
 
 const exists = (error: unknown) => (error as NodeJS.ErrnoException).code === 'EEXIST';
+const same = (a: Stamp, b: Stamp) =>
+  (a.pid === b.pid || (Number.isNaN(a.pid) && Number.isNaN(b.pid))) && a.instance === b.instance;
 
 /**
- * Removes the lock of `deadPid`, unless someone else got there first. Many may find the same dead
+ * Removes the lock `dead` stamped, unless someone else got there first. Many may find the same dead
  * lock at once; only one at a time, holding the takeover file, looks again and removes it — else
- * one could remove the lock another had just taken in its place.
+ * one could remove the lock another had just taken in its place. A takeover file is broken only
+ * when its own writer is gone (never by age: a paused process is not a dead one).
  */
-async function removeDeadLock(path: string, deadPid: number): Promise<void> {
-  // deadPid is NaN for a lock that holds no pid (an older version's, or a damaged one): also dead.
+async function removeDeadLock(path: string, dead: Stamp): Promise<void> {
   const takeover = `${path}.takeover`;
   try {
-    await createWith(takeover, String(process.pid));
+    await createStamped(takeover);
   } catch (error) {
     if (!exists(error)) throw error;
-    const since = (await stat(takeover).catch(() => undefined))?.mtimeMs ?? Date.now();
-    if (Date.now() - since > ABANDONED_TAKEOVER_MS) await rm(takeover, { force: true });
+    const taker = await readStamp(takeover);
+    if (taker && !holds(taker)) await rm(takeover, { force: true });
     else await sleep(10);
     return;
   }
   try {
-    const pid = await readPid(path);
-    if (pid !== undefined && (pid === deadPid || (Number.isNaN(pid) && Number.isNaN(deadPid)))) await rm(path, { force: true });
+    const now = await readStamp(path);
+    if (now && same(now, dead)) await rm(path, { force: true });
   } finally {
     await rm(takeover, { force: true });
   }
 }
 
+/** How long acquiring may go round (a takeover in progress elsewhere) before it gives up. */
+const ACQUIRE_MS = 20_000;
+
 /** An exclusive, pid-stamped lock file; a stale one (its process is gone) is taken over. */
 export async function acquireDataDirLock(dataDir: string): Promise<{ release(): Promise<void> }> {
   const path = lockPath(dataDir);
-  const deadline = Date.now() + ABANDONED_TAKEOVER_MS * 2;
+  const deadline = Date.now() + ACQUIRE_MS;
   while (Date.now() < deadline) {
     try {
-      await createWith(path, String(process.pid));
-      return { release: () => rm(path, { force: true }) };
+      await createStamped(path);
+      return {
+        async release() {
+          const now = await readStamp(path);
+          // Only this instance's own lock: never one another process took after it.
+          if (now && now.pid === process.pid && now.instance === THIS_INSTANCE) await rm(path, { force: true });
+        },
+      };
     } catch (error) {
       if (!exists(error)) throw error;
     }
-    const pid = await readPid(path);
+    const found = await readStamp(path);
     // Released between the two looks: the next round tries again.
-    if (pid === undefined) continue;
-    if (Number.isInteger(pid) && isAlive(pid)) throw new DatabaseInUseError(dataDir, pid);
-    await removeDeadLock(path, pid);
+    if (found === undefined) continue;
+    if (holds(found)) throw new DatabaseInUseError(dataDir, found.pid);
+    await removeDeadLock(path, found);
   }
-  throw new Error(`could not lock ${dataDir}`);
+  throw new Error(`could not lock ${dataDir}: another process kept taking over a stale lock`);
 }

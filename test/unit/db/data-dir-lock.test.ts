@@ -45,7 +45,10 @@ describe('the embedded database lock', () => {
     const seen = new Promise<string[]>((resolve) => looker.once('message', resolve));
     for (let round = 0; round < 300; round++) await (await acquireDataDirLock(dataDir)).release();
     Atomics.store(stop, 0, 1);
-    expect(await seen).toEqual([String(process.pid)]);
+    // Only ever the whole stamp: this process's pid and its instance.
+    const contents = await seen;
+    expect(contents).toHaveLength(1);
+    expect(contents[0]).toMatch(new RegExp(`^${process.pid}\\n[0-9a-f-]{36}$`));
     await looker.terminate();
   });
 
@@ -54,7 +57,25 @@ describe('the embedded database lock', () => {
     await writeFile(join(dataDir, 'tenantgraph.lock'), '2147483646');
     const attempts = await Promise.allSettled(Array.from({ length: 20 }, () => acquireDataDirLock(dataDir)));
     expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(1);
-    expect(await readFile(join(dataDir, 'tenantgraph.lock'), 'utf8')).toBe(String(process.pid));
+    expect(await readFile(join(dataDir, 'tenantgraph.lock'), 'utf8')).toMatch(new RegExp(`^${process.pid}\\n`));
+  });
+
+  it('takes over a lock left by an earlier process with the same pid (a container restarted: pid 1 again)', async () => {
+    for (const left of [`${process.pid}\nanother-instance`, String(process.pid)]) {
+      await writeFile(join(dataDir, 'tenantgraph.lock'), left);
+      expect(await lockHolder(dataDir)).toBeUndefined();
+      const lock = await acquireDataDirLock(dataDir);
+      expect(await lockHolder(dataDir)).toBe(process.pid);
+      await lock.release();
+    }
+  });
+
+  it('lets go of its own lock only: one another process took since is left alone', async () => {
+    const lock = await acquireDataDirLock(dataDir);
+    const theirs = `${process.ppid}\nsomeone-else`;
+    await writeFile(join(dataDir, 'tenantgraph.lock'), theirs);
+    await lock.release();
+    expect(await readFile(join(dataDir, 'tenantgraph.lock'), 'utf8')).toBe(theirs);
   });
 
   it('takes over a lock file that holds no pid (left by an older version that died writing it)', async () => {
