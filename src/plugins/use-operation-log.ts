@@ -73,7 +73,8 @@ export function useOperationLog(logger: Logger): Plugin<GraphQLContext> {
       return {
         onSubscribeResult({ result }) {
           if (!(Symbol.asyncIterator in result)) {
-            // Refused before it started (its arguments, its slots): one line, like an operation.
+            // Refused before it started (its arguments): one line, like an operation. (A refusal for
+            // want of a slot stops the hooks before this one, so it gets no line here.)
             const errors = Array.isArray(result.errors) ? result.errors.length : 0;
             logger.info({ ...operation(args, started), errors }, 'graphql subscription refused');
             return;

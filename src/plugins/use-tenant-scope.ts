@@ -121,7 +121,8 @@ function idleSubscriptionChecks(
     for (const [messages, context] of watched) {
       revocationOf(context).then(
         (revocation) => {
-          if (revocation && watched.delete(messages)) messages.interrupt(revokedResult(revocation));
+          // Made (and counted) only if it is sent: an event's own check may have ended it first.
+          if (revocation && watched.delete(messages)) messages.interrupt(() => revokedResult(revocation));
         },
         // The registry could not be asked: the next round, or the next message, asks again.
         () => {},
@@ -169,7 +170,7 @@ function scopedMessages(
   const iterator = source[Symbol.asyncIterator]();
   let finished = false;
   /** A last result to send before ending, given from outside (interrupt). */
-  let lastWord: ExecutionResult | undefined;
+  let lastWord: (() => ExecutionResult) | undefined;
   const ended: (() => void)[] = [];
   const end = () => {
     if (finished) return;
@@ -182,13 +183,14 @@ function scopedMessages(
   };
   const done = (): IteratorResult<ExecutionResult> => {
     if (lastWord === undefined) return { done: true, value: undefined };
-    const value = lastWord;
+    const value = lastWord();
     lastWord = undefined;
     return { done: false, value };
   };
   return {
     /** Sends `result` as the last message (the one awaited now, or the next) and ends. */
-    interrupt(result: ExecutionResult) {
+    interrupt(result: () => ExecutionResult) {
+      if (finished) return;
       lastWord = result;
       void finish();
     },
@@ -212,7 +214,11 @@ function scopedMessages(
         return done();
       }
       const { result, last } = await deliver(step.value);
-      if (last) await finish();
+      if (last) {
+        // This message's own check ended it: that error is the last word, not a second one.
+        lastWord = undefined;
+        await finish();
+      }
       return { done: false, value: result };
     },
     async return(): Promise<IteratorResult<ExecutionResult>> {
