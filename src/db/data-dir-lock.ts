@@ -76,10 +76,19 @@ async function createStamped(path: string): Promise<void> {
   await writeFile(draft, stamp);
   try {
     await link(draft, path);
+  } catch (error) {
+    if (!NO_HARD_LINKS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    // A file system without hard links (SMB, some FUSE mounts): create, then write. A reader may
+    // find it empty for a moment; it then takes it for dead, but removeDeadLock looks again under
+    // the takeover file and leaves a lock that has meanwhile got its stamp.
+    await writeFile(path, stamp, { flag: 'wx' });
   } finally {
     await rm(draft, { force: true });
   }
 }
+
+/** What link() fails with where the file system has no hard links. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
 const exists = (error: unknown) => (error as NodeJS.ErrnoException).code === 'EEXIST';
 const same = (a: Stamp, b: Stamp) =>
