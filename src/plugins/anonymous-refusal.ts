@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
 import { increment } from '../observability/metrics.js';
+import { reportResolutionFailure } from '../tenancy/resolution-failure.js';
+import { NO_BEARER_TOKEN, TenantRejection } from '../tenancy/resolve-tenant.js';
 import { corsResponseHeaders } from './cors-allow-list.js';
 import { refusalAnswer, sendsBody } from './use-authenticate-first.js';
 import { privateResponseHeaders } from './use-private-responses.js';
@@ -15,12 +17,12 @@ export const EXPOSED_HEADERS = ['x-request-id'];
  * Response objects, the plugin chain; measured with bench/flood.ts against one process, pinned to a
  * core). The answer — status, body, headers, CORS, the counter — is the one useAuthenticateFirst
  * gives any caller it refuses (test/integration/anonymous-refusal.test.ts holds them equal); the
- * log is not a line per request (see throttledLog), and past a few a second the answer waits (see
+ * log is not a line per request (see throttledReport), and past a few a second the answer waits (see
  * anonymousPacing). Everything else, a token that fails included, goes on to Yoga.
  */
 export function createAnonymousRefusal(options: { corsOrigins: '*' | string[]; logger: Logger }) {
   const cors = corsResponseHeaders(options.corsOrigins, EXPOSED_HEADERS);
-  const log = throttledLog(options.logger);
+  const report = throttledReport(options.logger);
   const pace = anonymousPacing();
   /** Answers and returns true when `request` is an anonymous POST; false, untouched, otherwise. */
   return function refuseAnonymous(request: IncomingMessage, response: ServerResponse, requestId: string): boolean {
@@ -29,9 +31,7 @@ export function createAnonymousRefusal(options: { corsOrigins: '*' | string[]; l
       const value = request.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
     };
-    increment('tenant_resolution_failed');
-    log(requestId);
-    const { status, headers, body } = refusalAnswer('UNAUTHENTICATED');
+    const { status, headers, body } = refusalAnswer(report(requestId));
     pace(response, () => {
       // In the order Yoga's refusal has them (a test compares the two, order included).
       const corsHeaders = cors(header);
@@ -101,33 +101,40 @@ function anonymousPacing(): (response: ServerResponse, answer: () => void) => vo
 /** At most one line per LOG_EVERY_MS for anonymous refusals. */
 const LOG_EVERY_MS = 1_000;
 
+/** Every anonymous refusal's reason: made once, not a new error (and stack) per request. */
+const ANONYMOUS = new TenantRejection(401, NO_BEARER_TOKEN);
+
 /**
- * Logs an anonymous refusal as any refused caller's is — then, for the rest of the second, only
- * counts them, and says how many in one line at its end. A flood of anonymous documents wrote a
- * warn line per document (2,300 a second, half a megabyte, in a measured flood; a fifth of the
- * server's CPU per document); what those lines held, the same reason each time, fits in one.
+ * Counts every anonymous refusal; reports the first of each second as any refused caller's is
+ * (reportResolutionFailure: the same counter and line), and the rest of that second in one line
+ * with their count at its end. A flood of anonymous documents wrote a warn line per document
+ * (2,300 a second, half a megabyte, in a measured flood; a fifth of the server's CPU per
+ * document); what those lines held, the same reason each time, fits in one.
  */
-function throttledLog(logger: Logger): (requestId: string) => void {
+function throttledReport(logger: Logger): (requestId: string) => TenantRejection['code'] {
   let quietUntil = 0;
   let unlogged = 0;
   let summaryDue = false;
   return (requestId) => {
     const now = Date.now();
     if (now >= quietUntil) {
-      logger.warn({ requestId, status: 401, reason: 'no bearer token' }, 'caller rejected by tenant resolution');
+      reportResolutionFailure(ANONYMOUS, logger, { requestId });
       quietUntil = now + LOG_EVERY_MS;
-      return;
+      return ANONYMOUS.code;
     }
+    increment('tenant_resolution_failed');
     unlogged++;
-    if (summaryDue) return;
-    summaryDue = true;
-    setTimeout(() => {
-      logger.warn(
-        { status: 401, reason: 'no bearer token', count: unlogged, withinMs: LOG_EVERY_MS },
-        'callers rejected by tenant resolution, not logged one by one',
-      );
-      unlogged = 0;
-      summaryDue = false;
-    }, quietUntil - now).unref();
+    if (!summaryDue) {
+      summaryDue = true;
+      setTimeout(() => {
+        logger.warn(
+          { status: ANONYMOUS.status, reason: ANONYMOUS.reason, count: unlogged, withinMs: LOG_EVERY_MS },
+          'callers rejected by tenant resolution, not logged one by one',
+        );
+        unlogged = 0;
+        summaryDue = false;
+      }, quietUntil - now).unref();
+    }
+    return ANONYMOUS.code;
   };
 }

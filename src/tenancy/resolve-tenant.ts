@@ -9,6 +9,9 @@ import type { Identity, MembershipRecord, TenantRecord, TenantRegistry } from '.
  * A request that may not proceed. `status` and `code` go to the client with a generic message; the
  * `reason` goes to the log only, so a client cannot tell "no such tenant" from "not a member".
  */
+/** Why a request with no Authorization header at all is refused (the log's `reason`). */
+export const NO_BEARER_TOKEN = 'no bearer token';
+
 export class TenantRejection extends Error {
   override name = 'TenantRejection';
   constructor(
@@ -68,7 +71,7 @@ export function createTenantResolver(options: TenantResolverOptions): TenantReso
   };
   return async ({ authorization, tenantHeader, requestId }) => {
     const token = bearerToken(authorization);
-    if (!token) throw new TenantRejection(401, authorization ? 'malformed Authorization header' : 'no bearer token');
+    if (!token) throw new TenantRejection(401, authorization ? 'malformed Authorization header' : NO_BEARER_TOKEN);
 
     let claims: JWTPayload;
     try {
