@@ -32,13 +32,14 @@ const lockPath = (dataDir: string) => join(dataDir, 'tenantgraph.lock');
  * earlier process that had the same pid — in a container the server is pid 1 after every restart,
  * so a lock left by a crash would otherwise name a live process (this one) for ever.
  */
-const THIS_INSTANCE = randomUUID();
-const stamp = `${process.pid}\n${THIS_INSTANCE}`;
-
 interface Stamp {
   pid: number;
   instance: string | undefined;
 }
+
+const THIS_INSTANCE = randomUUID();
+const ours: Stamp = { pid: process.pid, instance: THIS_INSTANCE };
+const stamp = `${ours.pid}\n${ours.instance}`;
 
 /** What a lock file holds; undefined when there is no file (pid NaN when it holds none). */
 async function readStamp(path: string): Promise<Stamp | undefined> {
@@ -133,7 +134,7 @@ export async function acquireDataDirLock(dataDir: string): Promise<{ release(): 
         async release() {
           const now = await readStamp(path);
           // Only this instance's own lock: never one another process took after it.
-          if (now && now.pid === process.pid && now.instance === THIS_INSTANCE) await rm(path, { force: true });
+          if (now && same(now, ours)) await rm(path, { force: true });
         },
       };
     } catch (error) {

@@ -61,7 +61,7 @@ export function useOperationLog(logger: Logger): Plugin<GraphQLContext> {
       return {
         onExecuteDone({ result }) {
           const errors = 'errors' in result && Array.isArray(result.errors) ? result.errors.length : 0;
-          logger.info({ ...operation(args, started), errors }, 'graphql operation');
+          logger.info({ ...operation(args), durationMs: since(started), errors }, 'graphql operation');
         },
       };
     },
@@ -76,11 +76,10 @@ export function useOperationLog(logger: Logger): Plugin<GraphQLContext> {
             // Refused before it started (its arguments): one line, like an operation. (A refusal for
             // want of a slot stops the hooks before this one, so it gets no line here.)
             const errors = Array.isArray(result.errors) ? result.errors.length : 0;
-            logger.info({ ...operation(args, started), errors }, 'graphql subscription refused');
+            logger.info({ ...operation(args), durationMs: since(started), errors }, 'graphql subscription refused');
             return;
           }
-          const { durationMs: _sinceSubscribe, ...who } = operation(args, started);
-          logger.info(who, 'graphql subscription started');
+          logger.info(operation(args), 'graphql subscription started');
           let events = 0;
           let errors = 0;
           return {
@@ -89,7 +88,7 @@ export function useOperationLog(logger: Logger): Plugin<GraphQLContext> {
               if (Array.isArray(event.errors)) errors += event.errors.length;
             },
             onEnd() {
-              logger.info({ ...operation(args, started), events, errors }, 'graphql subscription ended');
+              logger.info({ ...operation(args), durationMs: since(started), events, errors }, 'graphql subscription ended');
             },
           };
         },
@@ -98,16 +97,20 @@ export function useOperationLog(logger: Logger): Plugin<GraphQLContext> {
   };
 }
 
-/** What a log line says of an operation: who ran which, and for how long so far. */
-function operation(args: { contextValue: unknown; document: DocumentNode; operationName?: string | null }, started: number) {
+/** What a log line says of an operation: who ran which. */
+function operation(args: { contextValue: unknown; document: DocumentNode; operationName?: string | null }) {
   const { tenant } = args.contextValue as GraphQLContext;
   return {
     requestId: tenant.requestId,
     tenantId: tenant.tenantId,
     userId: tenant.userId,
     operationName: getOperationAST(args.document, args.operationName)?.name?.value ?? null,
-    durationMs: Math.round((performance.now() - started) * 100) / 100,
   };
+}
+
+/** Milliseconds since `started`, to two decimals. */
+function since(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
 }
 
 function cap(text: string, chars: number): string {
